@@ -1,0 +1,23 @@
+// The dataplane's public surface: everything that talks to the kernel.
+export type { CommandResult, CommandRunner, CommandRunnerOptions, RunOptions } from './runner.js';
+export { CommandError, createCommandRunner } from './runner.js';
+export type { DetectOptions, IptablesBackend, IptablesMode } from './backend.js';
+export { detectBackend } from './backend.js';
+export type { FilterTable, HookChainName, KernelChain, KernelIpSet, KernelRule, KernelState } from './types.js';
+export { HOOK_CHAINS, ipSetPrefix, isOwnedChain, tempIpSetPrefix } from './types.js';
+export { parseIptablesSave, ruleHash, ruleLine, SaveParseError } from './iptables-save.js';
+export { IpsetParseError, parseIpsetSave } from './ipset-save.js';
+export { readKernelState } from './kernel-state.js';
+export type { DesiredRuleset } from './validate.js';
+export { DataplaneInputError, ruleIpSets, ruleTargets, validateRuleset } from './validate.js';
+export type { HookChange, IptablesPlan } from './iptables-plan.js';
+export { chainsTouched, filterTableAfter, planIptables } from './iptables-plan.js';
+export type { IpSetPlan, IpSetPlanOptions } from './ipset-plan.js';
+export { IpSetConflictError, ipSetsAfter, planIpSets, tempIpSetName } from './ipset-plan.js';
+export { diffRuleset } from './diff.js';
+export type { DiffLine } from './unified-diff.js';
+export { unifiedDiff } from './unified-diff.js';
+export type { PlumbingOptions, PlumbingResult, PlumbingState, WorkloadNeighbour, WorkloadRoute } from './plumbing.js';
+export { DEFAULT_ROUTE_PROTOCOL, desiredPlumbing, PlumbingError, readPlumbing, syncWorkloadPlumbing } from './plumbing.js';
+export type { ApplyOptions, ApplyResult, Dataplane, DataplaneLogger, DataplaneOptions, DataplanePlan } from './dataplane.js';
+export { createDataplane, DataplaneApplyError } from './dataplane.js';

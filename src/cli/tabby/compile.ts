@@ -1,0 +1,83 @@
+// `tabby compile [--node NAME] [--ipv6] [--format restore|ipset|json]`:
+// reads the whole datastore, computes this node's desired state and prints
+// the compiled ruleset. Reads only; needs no root.
+import { compileRuleset } from '../../../compiler/compile.js';
+import type { DesiredState } from '../../../compiler/desired-state.js';
+import { renderIpsetRestore, renderRestore } from '../../../compiler/restore.js';
+import { computeDesiredState, updatesFromKVs } from '../../calc/index.js';
+import type { KVStore } from '../../datastore/kv.js';
+import { CALICO_PREFIX } from '../../model/storage.js';
+import { NAME_RE } from '../../model/names.js';
+import { flag, optionValue, parseArgs, UsageError } from '../v1/args.js';
+import type { TabbyContext } from '../tabby.js';
+
+export const COMPILE_USAGE = `Usage:
+  tabby compile [--node NAME] [--ipv6] [--format restore|ipset|json]
+
+Options:
+  --node NAME      The node to compile for (default: $NODENAME, else the host name).
+  --ipv6           Compile the IPv6 ruleset (ip6tables-restore input, cali60 sets).
+  --format FORMAT  restore (default): iptables-restore input for the filter table;
+                   ipset: ipset restore input; json: chains, hooks and IP sets as JSON.
+`;
+
+export type CompileFormat = 'restore' | 'ipset' | 'json';
+
+/** The node name: --node, else NODENAME, else the host name; it must be a valid node name. */
+export function resolveNodeName(option: string | undefined, env: NodeJS.ProcessEnv, hostname: () => string): string {
+  const name = option ?? (env.NODENAME !== undefined && env.NODENAME !== '' ? env.NODENAME : hostname());
+  if (!NAME_RE.test(name)) {
+    throw new UsageError(`node name ${JSON.stringify(name)} must be 1-128 characters of [a-zA-Z0-9_.-]`);
+  }
+  return name;
+}
+
+export interface DatastoreSnapshot {
+  state: DesiredState;
+  /** Store revision the snapshot was read at. */
+  revision: number;
+  /** Keys whose value did not decode (skipped), with the reason. */
+  invalid: { key: string; error: string }[];
+}
+
+/** Lists everything under /calico/v1/ and computes the desired state of `node`. */
+export async function readDesiredState(store: KVStore, node: string): Promise<DatastoreSnapshot> {
+  const list = await store.list(CALICO_PREFIX);
+  const ingest = updatesFromKVs(list.items);
+  return { state: computeDesiredState(node, ingest.updates), revision: list.revision, invalid: ingest.invalid };
+}
+
+export async function compileCommand(argv: string[], ctx: TabbyContext): Promise<number> {
+  const args = parseArgs(argv, [
+    { long: 'node', takesValue: true },
+    { long: 'ipv6', takesValue: false },
+    { long: 'format', takesValue: true },
+    { long: 'help', short: 'h', takesValue: false },
+  ]);
+  if (flag(args, 'help')) {
+    ctx.stdout.write(COMPILE_USAGE);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const format = optionValue(args, 'format') ?? 'restore';
+  if (format !== 'restore' && format !== 'ipset' && format !== 'json') {
+    throw new UsageError(`--format must be restore, ipset or json, not '${format}'`);
+  }
+  const node = resolveNodeName(optionValue(args, 'node'), ctx.env, ctx.hostname);
+  const ipVersion = flag(args, 'ipv6') ? 6 : 4;
+
+  const store = await ctx.openDatastore();
+  let snapshot: DatastoreSnapshot;
+  try {
+    snapshot = await readDesiredState(store, node);
+  } finally {
+    await store.close();
+  }
+  // A value that does not decode is left out, as the agent does; say so.
+  for (const { key, error } of snapshot.invalid) ctx.stderr.write(`tabby compile: skipped ${JSON.stringify(key)}: ${error}\n`);
+  const ruleset = compileRuleset(snapshot.state, ipVersion);
+  if (format === 'restore') ctx.stdout.write(renderRestore(ruleset));
+  else if (format === 'ipset') ctx.stdout.write(renderIpsetRestore(ruleset));
+  else ctx.stdout.write(JSON.stringify(ruleset, null, 2) + '\n');
+  return 0;
+}

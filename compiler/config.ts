@@ -51,6 +51,15 @@ export function marksFromMask(mask: number): Pick<CompilerConfig, 'markAccept' |
   return { markAccept: bits[0]!, markPass: bits[1]!, markScratch0: bits[2]!, markScratch1: bits[3]! };
 }
 
+/** A mark mask as written on a command line or in the environment: `0xffff0000` or decimal. */
+export function parseMarkMask(text: string, field = 'markMask'): number {
+  const t = typeof text === 'string' ? text.trim() : '';
+  const n = /^(0x[0-9a-fA-F]{1,8}|[0-9]{1,10})$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new CompileError(field, text, 'must be a 32-bit mask such as 0xffff0000');
+  marksFromMask(n);
+  return n;
+}
+
 const PREFIX_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_-]{0,13}$/;
 const LOG_PREFIX_RE = /^[a-zA-Z0-9_.-]{1,27}$/;
 

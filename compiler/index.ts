@@ -17,6 +17,7 @@ export {
   DEFAULT_COMPILER_CONFIG,
   DEFAULT_MARK_MASK,
   marksFromMask,
+  parseMarkMask,
   resolveCompilerConfig,
   type CompilerConfig,
   type EndpointToHostAction,

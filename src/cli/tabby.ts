@@ -22,7 +22,7 @@ export interface TabbyContext {
 export type TabbyCommand = (args: string[], ctx: TabbyContext) => Promise<number>;
 
 export const TABBY_USAGE = `Usage:
-  tabby compile [--node NAME] [--ipv6] [--format restore|ipset|json]
+  tabby compile [--node NAME] [--ipv6] [--format restore|ipset|json] [--mark-mask MASK]
   tabby diff [--node NAME]
   tabby agent --once [--node NAME]
 

@@ -5,10 +5,16 @@
 import t from 'tap';
 import { compileRuleset } from '../../compiler/compile.js';
 import { CompileError } from '../../compiler/errors.js';
+import { policyChainName } from '../../compiler/names.js';
 import { renderIpsetRestore, renderRestore } from '../../compiler/restore.js';
 import type { DesiredState } from '../../compiler/desired-state.js';
 import { checkRestoreText, HOSTILE } from './restore-shape.js';
 import { endpoint, rule, state } from './state-builder.js';
+import { main } from '../../src/cli/tabby.js';
+import { ValidationError } from '../../src/model/errors.js';
+import { parseResources } from '../../src/model/parse.js';
+import { HOSTS_PREFIX, POLICIES_PREFIX, PROFILES_PREFIX } from '../../src/model/storage.js';
+import { memoryStore } from './memory-store.js';
 
 t.test('hostile policy and profile names appear only hashed', async (t) => {
   const policies: Record<string, { inbound: ReturnType<typeof rule>[]; outbound: ReturnType<typeof rule>[] }> = {};
@@ -56,4 +62,81 @@ t.test('unsafe values that cannot be hashed are rejected', async (t) => {
     t.throws(() => compileRuleset(make(), 4), CompileError, what);
   }
   t.ok(base);
+});
+
+// The same through the whole pipeline: hostile text written straight into the
+// datastore (as a careless script or an attacker with etcd access might) and
+// hostile text in YAML. What validation rejects is skipped or refused; what it
+// accepts reaches the restore text only hashed.
+const ep = (iface: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ state: 'active', name: iface, mac: '02:00:c6:12:00:02', profile_ids: ['safe'], ipv4_nets: ['198.18.0.2/32'], ipv6_nets: ['fd00::2/128'], labels: {}, ...extra });
+const POLICY = `${POLICIES_PREFIX}`;
+const HOST = `${HOSTS_PREFIX}host-01/workload/docker`;
+
+t.test('hostile datastore contents: skipped with a message or hashed, never a rule', async (t) => {
+  const kvs = new Map<string, string>([
+    [`${PROFILES_PREFIX}safe/rules`, JSON.stringify({ inbound_rules: [{ action: 'allow', src_selector: 'role == "x"' }], outbound_rules: [{ action: 'allow' }] })],
+    [`${PROFILES_PREFIX}safe/labels`, JSON.stringify({ role: 'x' })],
+    // A policy key whose name segment is hostile text names nothing valid: not read at all.
+    [`${POLICY}x" -j ACCEPT`, JSON.stringify({ selector: 'all()', order: 1, inbound_rules: [{ action: 'allow', src_selector: "role == 'a\" -j ACCEPT'" }], outbound_rules: [{ action: 'deny' }] })],
+    [`${POLICY}ok.policy`, JSON.stringify({ selector: "has(role) && role != 'evil -j ACCEPT'", order: 2, inbound_rules: [{ action: 'deny', src_selector: "role in {'$(reboot)', 'a b'}" }], outbound_rules: [] })],
+    // Values that must not decode: a hostile interface name, label value, profile id, CIDR, protocol, port.
+    [`${HOST}/w-iface/endpoint/eth0`, ep('cali1 -j ACCEPT')],
+    [`${HOST}/w-label/endpoint/eth0`, ep('cali2', { labels: { role: 'x" -j ACCEPT' } })],
+    [`${HOST}/w-net/endpoint/eth0`, ep('cali3', { ipv4_nets: ['198.18.0.3/32 -j ACCEPT'] })],
+    [`${POLICY}bad-proto`, JSON.stringify({ selector: 'all()', order: 3, inbound_rules: [{ action: 'allow', protocol: 'tcp -j ACCEPT' }], outbound_rules: [] })],
+    [`${POLICY}bad-port`, JSON.stringify({ selector: 'all()', order: 4, inbound_rules: [{ action: 'allow', protocol: 'tcp', dst_ports: ['80 -j ACCEPT'] }], outbound_rules: [] })],
+    [`${POLICY}bad-selector`, JSON.stringify({ selector: 'all()', order: 5, inbound_rules: [{ action: 'allow', src_selector: 'a == "b"\n-A INPUT -j ACCEPT' }], outbound_rules: [] })],
+    // A valid v1 name that is not safe verbatim in a chain name (a "/" and too long): hashed.
+    [`${POLICY}ops%2faudit-everything-always`, JSON.stringify({ selector: 'all()', order: 0, inbound_rules: [{ action: 'log' }], outbound_rules: [] })],
+    // A safe endpoint the policies select, and one whose profile id is hostile text.
+    [`${HOST}/w-ok/endpoint/eth0`, ep('cali4')],
+    [`${HOST}/w-prof/endpoint/eth0`, ep('cali5', { profile_ids: ['evil\n-A INPUT -j ACCEPT', 'safe'] })],
+  ]);
+  const outputs: string[] = [];
+  for (const args of [[], ['--format', 'ipset'], ['--ipv6'], ['--ipv6', '--format', 'ipset'], ['--format', 'json']]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['compile', '--node', 'host-01', ...args], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      openDatastore: async () => memoryStore(kvs),
+    });
+    t.equal(code, 0, `compile ${args.join(' ')} exits 0`);
+    const skipped = ['w-iface', 'w-label', 'w-net', 'bad-proto', 'bad-port', 'bad-selector', 'w-prof'];
+    for (const key of skipped) t.match(stderr, new RegExp(`skipped "[^"]*${key}[^"]*"`), `${key} is skipped and named`);
+    t.equal(stderr.split('\n').filter((l) => l !== '').length, skipped.length, 'nothing else is skipped');
+    outputs.push(stdout);
+    if (args.length === 0 || (args.length === 1 && args[0] === '--ipv6')) {
+      checkRestoreText(t, stdout);
+      const hashed = policyChainName('inbound', 'ops/audit-everything-always');
+      t.match(hashed, /^cali-pi-_[A-Za-z0-9_-]{19}$/);
+      t.ok(stdout.includes(`-A ${hashed} `), 'a name unsafe in a chain name became a hashed chain');
+      t.ok(stdout.includes(`-j ${hashed}\n`), 'and the endpoint jumps to it');
+      t.match(stdout, /-A cali-pi-ok\.policy .* -m set --match-set cali[46]0s:[A-Za-z0-9_-]{23} src -j DROP$/m, 'hostile selector text only as a set name');
+      t.notMatch(stdout, /cali-tw-cali5/, 'an endpoint with a hostile profile id is skipped whole');
+    }
+  }
+  for (const output of outputs) {
+    // Hash comments are random-looking text that could contain anything short; look past them.
+    const text = output.replace(/--comment "cali:[A-Za-z0-9_-]{16}"/g, '--comment HASH');
+    for (const bad of ['x" -j', 'a" -j', 'evil', 'reboot', 'a b', 'role', 'ops', 'audit', 'cali1 ', 'cali2', 'cali3', 'cali5', '-A INPUT']) {
+      t.notOk(text.includes(bad), `no ${JSON.stringify(bad)} in the output`);
+    }
+  }
+});
+
+t.test('hostile YAML is refused by validation before anything is stored', async (t) => {
+  const doc = (name: string, extra = '') => `- apiVersion: v1\n  kind: policy\n  metadata:\n    name: ${name}\n  spec:\n    selector: all()${extra}\n`;
+  for (const [what, text] of [
+    ['policy name with a quote', doc(JSON.stringify('x" -j ACCEPT'))],
+    ['policy name with a newline', doc(JSON.stringify('evil\n-A INPUT -j ACCEPT'))],
+    ['policy name with a space', doc(JSON.stringify('a b'))],
+    ['label value', `- apiVersion: v1\n  kind: profile\n  metadata:\n    name: p\n    labels:\n      role: ${JSON.stringify('x" -j ACCEPT')}\n`],
+    ['selector', doc('p', `\n    ingress:\n    - action: allow\n      source:\n        selector: ${JSON.stringify('a == "b" -j ACCEPT')}`)],
+    ['interface name', `- apiVersion: v1\n  kind: workloadEndpoint\n  metadata:\n    name: eth0\n    node: host-01\n    orchestrator: docker\n    workload: w\n  spec:\n    interfaceName: ${JSON.stringify('cali1 -j ACCEPT')}\n    ipNetworks: [198.18.0.2/32]\n`],
+  ] as const) {
+    t.throws(() => parseResources(text), ValidationError, what);
+  }
 });

@@ -19,7 +19,11 @@ function run(cmd: string, args: string[], input?: string): { status: number | nu
 }
 
 const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'ipset', 'iptables-restore', 'ip6tables-restore'].filter((c) => run('which', [c]).status !== 0);
+// The backend this host uses (DESIGN.md section 7): iptables-nft here, where
+// `iptables --version` says "(nf_tables)"; the legacy tools otherwise.
+const backend = /\(nf_tables\)/.test(run('iptables', ['--version']).stdout) ? 'nft' : 'legacy';
+const tool = (v: 4 | 6, what: 'restore' | 'save'): string => `${v === 4 ? 'iptables' : 'ip6tables'}-${backend}-${what}`;
+const missing = ['ip', 'ipset', tool(4, 'restore'), tool(6, 'restore'), tool(4, 'save'), tool(6, 'save')].filter((c) => run('which', [c]).status !== 0);
 
 if (!isRoot) {
   t.plan(0, 'kernel acceptance needs root (network namespaces, iptables, ipset): not running as root');
@@ -50,10 +54,12 @@ if (!isRoot) {
       });
       const inNs = (cmd: string, args: string[], input?: string) => run('ip', ['netns', 'exec', ns, cmd, ...args], input);
 
-      for (const [v, tables, sets, restore, save] of [
-        [4, 'iptables.txt', 'ipset.txt', 'iptables-restore', 'iptables-save'],
-        [6, 'ip6tables.txt', 'ipset6.txt', 'ip6tables-restore', 'ip6tables-save'],
+      for (const [v, tables, sets] of [
+        [4, 'iptables.txt', 'ipset.txt'],
+        [6, 'ip6tables.txt', 'ipset6.txt'],
       ] as const) {
+        const restore = tool(v, 'restore');
+        const save = tool(v, 'save');
         if (!existsSync(join(dir, tables))) continue;
         const rules = readFileSync(join(dir, tables), 'utf8');
         const ipsets = readFileSync(join(dir, sets), 'utf8');

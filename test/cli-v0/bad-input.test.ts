@@ -1,17 +1,7 @@
 // Bad command lines and bad rule text: a usage error on stderr that names the
 // offending word, exit status 1, and the store left exactly as it was.
 import t from 'tap';
-import { freshCalicoctl, type Calicoctl } from './harness.js';
-
-/** Everything the v0 and v1 views show of the stored profiles. */
-async function snapshot(calicoctl: Calicoctl): Promise<string> {
-  const parts = [
-    await calicoctl.run(['get', 'profile', '-o', 'json']),
-    await calicoctl.sh('profile WEB rule json'),
-    await calicoctl.sh('profile WEB tag show'),
-  ];
-  return parts.map((p) => `${p.status}\n${p.stdout}${p.stderr}`).join('\n---\n');
-}
+import { memoryCalicoctl } from '../helpers/cli.js';
 
 /** [command line after `calicoctl`, the offending word the message must name, whether the usage is printed] */
 const BAD: [string, string, boolean][] = [
@@ -66,10 +56,11 @@ const BAD: [string, string, boolean][] = [
 ];
 
 t.test('each bad command line is a usage error that names the word and changes nothing', async (t) => {
-  const calicoctl = await freshCalicoctl(t);
+  const calicoctl = memoryCalicoctl();
   t.equal((await calicoctl.sh('profile add WEB')).status, 0);
   t.equal((await calicoctl.sh('profile WEB rule add inbound allow tcp to ports 80,443')).status, 0);
-  const before = await snapshot(calicoctl);
+  const revision = calicoctl.kv.revision;
+  const before = calicoctl.kv.snapshot();
 
   for (const [line, word, usage] of BAD) {
     const result = await calicoctl.sh(line);
@@ -79,13 +70,15 @@ t.test('each bad command line is a usage error that names the word and changes n
     t.ok(firstLine.includes(word), `${line}: "${firstLine}" names ${word}`);
     t.equal(result.stderr.includes('\nUsage:\n  calicoctl profile show [--detailed]\n'), usage, `${line}: usage ${usage ? '' : 'not '}printed`);
   }
-  t.equal(await snapshot(calicoctl), before, 'the store is unchanged');
+  t.equal(calicoctl.kv.revision, revision, 'nothing was written');
+  t.same(calicoctl.kv.snapshot(), before, 'the store is unchanged');
 });
 
 t.test('bad rules JSON on standard input: an error naming the field, nothing changes', async (t) => {
-  const calicoctl = await freshCalicoctl(t);
+  const calicoctl = memoryCalicoctl();
   t.equal((await calicoctl.sh('profile add WEB')).status, 0);
-  const before = await snapshot(calicoctl);
+  const revision = calicoctl.kv.revision;
+  const before = calicoctl.kv.snapshot();
   const cases: [string, RegExp][] = [
     ['', /not valid JSON/],
     ['{"inbound_rules": [', /not valid JSON/],
@@ -105,5 +98,6 @@ t.test('bad rules JSON on standard input: an error naming the field, nothing cha
   }
   const mismatch = await calicoctl.sh('profile WEB rule update', '{"id": "APP", "inbound_rules": [], "outbound_rules": []}');
   t.same(mismatch, { status: 1, stdout: '', stderr: `Rules JSON "id"=APP doesn't match profile name WEB.\n` });
-  t.equal(await snapshot(calicoctl), before, 'the store is unchanged');
+  t.equal(calicoctl.kv.revision, revision, 'nothing was written');
+  t.same(calicoctl.kv.snapshot(), before, 'the store is unchanged');
 });

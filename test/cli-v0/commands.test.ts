@@ -1,7 +1,8 @@
 // The v0 profile commands one by one: what each prints, its exit status and
-// what it leaves in the store.
+// what it leaves in the store (an in-memory KV behind the real resource store;
+// the transcripts run the same commands on the embedded store).
 import t from 'tap';
-import { freshCalicoctl } from './harness.js';
+import { memoryCalicoctl } from '../helpers/cli.js';
 
 const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
 const failed = (stdout: string) => ({ status: 1, stdout, stderr: '' });
@@ -9,7 +10,7 @@ const listing = (inbound: string[], outbound: string[]): string =>
   ['Inbound rules:', ...inbound.map((r, i) => ` ${String(i + 1).padStart(3)} ${r}`), 'Outbound rules:', ...outbound.map((r, i) => ` ${String(i + 1).padStart(3)} ${r}`), ''].join('\n');
 
 t.test('profile add: default tag and rules; adding again says it exists', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   t.same(await c.sh('profile add WEB'), ok('Created profile WEB\n'));
   t.same(await c.sh('profile add WEB'), ok('Profile WEB already exists.\n'));
   t.same(await c.sh('profile WEB rule show'), ok(listing(['allow from tag WEB'], ['allow'])));
@@ -17,7 +18,7 @@ t.test('profile add: default tag and rules; adding again says it exists', async 
 });
 
 t.test('a missing profile: "Profile X not found." and exit status 1, for every command', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   for (const line of [
     'profile NOPE rule show',
     'profile NOPE rule json',
@@ -34,10 +35,12 @@ t.test('a missing profile: "Profile X not found." and exit status 1, for every c
     t.same(await c.sh(line, '{"inbound_rules": [], "outbound_rules": []}'), failed('Profile NOPE not found.\n'), line);
   }
   t.same(await c.sh('profile show'), ok('+------+\n| Name |\n+------+\n+------+\n'), 'nothing was created');
+  t.equal(c.kv.revision, 0, 'nothing was written');
+  t.equal(c.sessions.closed, c.sessions.opened, 'every command closed the store it opened');
 });
 
 t.test('rule add: appends, --at inserts at a 1-based position, duplicates are skipped', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   await c.sh('profile add P');
   t.same(await c.sh('profile P rule add inbound allow tcp to ports 80'), ok());
   t.same(await c.sh('profile P rule add inbound --at=1 deny udp'), ok());
@@ -57,7 +60,7 @@ t.test('rule add: appends, --at inserts at a 1-based position, duplicates are sk
 });
 
 t.test('rule remove: by position, or by the matching rule', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   await c.sh('profile add P');
   await c.sh('profile P rule add inbound allow tcp from tag A to ports 22');
   await c.sh('profile P rule add inbound deny icmp type 3 code 1');
@@ -74,7 +77,7 @@ t.test('rule remove: by position, or by the matching rule', async (t) => {
 });
 
 t.test('rule update replaces both lists; id is optional', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   await c.sh('profile add APP');
   const json = '{"inbound_rules": [{"action": "deny", "protocol": "udp", "!dst_ports": [53], "src_selector": "has(a)"}], "outbound_rules": []}';
   t.same(await c.sh('profile APP rule update', json), ok('Successfully updated rules on profile APP\n'));
@@ -87,7 +90,7 @@ t.test('rule update replaces both lists; id is optional', async (t) => {
 });
 
 t.test('tags: add, remove and show in the order they were added', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   await c.sh('profile add WEB');
   t.same(await c.sh('profile WEB tag add APP_7890'), ok('Tag APP_7890 added to profile WEB\n'));
   t.same(await c.sh('profile WEB tag add AAA'), ok('Tag AAA added to profile WEB\n'));
@@ -132,7 +135,7 @@ const ENDPOINTS = `- apiVersion: v1
 `;
 
 t.test('profile show and remove: the endpoints using a profile', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   for (const name of ['WEB', 'SHARED', 'IDLE']) await c.sh(`profile add ${name}`);
   t.equal((await c.run(['apply', '-f', '-'], ENDPOINTS)).status, 0);
 
@@ -167,7 +170,7 @@ t.test('profile show and remove: the endpoints using a profile', async (t) => {
 });
 
 t.test('--help prints the usage', async (t) => {
-  const c = await freshCalicoctl(t);
+  const c = memoryCalicoctl();
   const help = await c.sh('profile --help');
   t.equal(help.status, 0);
   t.match(help.stdout, /^Usage:\n {2}calicoctl profile show \[--detailed\]\n/);

@@ -5,7 +5,7 @@
 // prefixed with `stderr| ` and a non-zero exit status ends the block.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Calicoctl, CommandResult } from './harness.js';
+import type { CliResult, CliRunner } from '../helpers/cli.js';
 
 export interface TranscriptCommand {
   /** The command line as written, without its note. */
@@ -18,7 +18,7 @@ export interface TranscriptCommand {
 }
 
 export interface TranscriptStep extends TranscriptCommand {
-  result: CommandResult;
+  result: CliResult;
 }
 
 export interface CommandsFile {
@@ -50,7 +50,7 @@ export async function readCommands(path: string): Promise<CommandsFile> {
 }
 
 /** Runs the commands in order; files for standard input are read from `dir`. */
-export async function runCommands(calicoctl: Calicoctl, commands: readonly TranscriptCommand[], dir: string): Promise<TranscriptStep[]> {
+export async function runCommands(calicoctl: CliRunner, commands: readonly TranscriptCommand[], dir: string): Promise<TranscriptStep[]> {
   const steps: TranscriptStep[] = [];
   for (const command of commands) {
     const stdin = command.stdinFile ? await readFile(join(dir, command.stdinFile), 'utf8') : '';

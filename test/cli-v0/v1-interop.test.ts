@@ -5,9 +5,9 @@ import yaml from 'js-yaml';
 import t from 'tap';
 import { parseRule } from '../../src/model/rule-grammar.js';
 import type { Profile } from '../../src/model/types.js';
-import { freshCalicoctl, type Calicoctl } from './harness.js';
+import { embeddedCalicoctl, type CliRunner } from '../helpers/cli.js';
 
-async function getYaml(calicoctl: Calicoctl, name: string): Promise<Profile> {
+async function getYaml(calicoctl: CliRunner, name: string): Promise<Profile> {
   const got = await calicoctl.run(['get', 'profile', name, '-o', 'yaml']);
   if (got.status !== 0) throw new Error(`get profile ${name} -o yaml failed: ${got.stdout}${got.stderr}`);
   const list = yaml.load(got.stdout) as Profile[];
@@ -18,7 +18,7 @@ async function getYaml(calicoctl: Calicoctl, name: string): Promise<Profile> {
 const rule = (text: string) => parseRule(text.split(' '));
 
 t.test('a profile edited with v0 commands shows the same rules through get -o yaml', async (t) => {
-  const calicoctl = await freshCalicoctl(t);
+  const calicoctl = await embeddedCalicoctl(t);
   for (const line of [
     'profile add WEB',
     'profile WEB rule remove inbound --at=1',
@@ -83,7 +83,7 @@ const APPLIED = `- apiVersion: v1
 `;
 
 t.test('a profile applied as v1 YAML shows its rules and tags through the v0 commands', async (t) => {
-  const calicoctl = await freshCalicoctl(t);
+  const calicoctl = await embeddedCalicoctl(t);
   const applied = await calicoctl.run(['apply', '-f', '-'], APPLIED);
   t.equal(applied.status, 0, `apply: ${applied.stdout}${applied.stderr}`);
 

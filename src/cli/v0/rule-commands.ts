@@ -30,7 +30,7 @@ export async function ruleShow(store: ResourceStore, name: string, ctx: CliConte
   return 0;
 }
 
-/** The rules as JSON, followed by an empty line as calicoctl v0 printed them. */
+/** The rules as JSON and a newline (calicoctl v0's json.dump then `print ""`). */
 export async function ruleJson(store: ResourceStore, name: string, ctx: CliContext): Promise<number> {
   const profile = await getProfile(store, name);
   if (!profile) {
@@ -38,7 +38,7 @@ export async function ruleJson(store: ResourceStore, name: string, ctx: CliConte
     return 1;
   }
   const json = profileRulesToJson({ id: name, inbound: [...rulesOf(profile, 'inbound')], outbound: [...rulesOf(profile, 'outbound')] });
-  ctx.stdout.write(`${json}\n\n`);
+  ctx.stdout.write(`${json}\n`);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 // consequences are settled lazily: endpoints, policies and profiles touched since the last
 // settle() are marked dirty and recomputed once, so a batch of updates costs one sort per
 // endpoint and a policy that stops and restarts matching in one batch never churns its sets.
+import { isDeepStrictEqual } from 'node:util';
 import type { Labels, WorkloadEndpointData } from '../model/types.js';
 import type { LocalEndpoint, RuleSet } from '../../compiler/desired-state.js';
 import { buildLocalEndpoint, interfaceWinner, sameLocalEndpoint, sameStrings } from './local-endpoint.js';
@@ -51,9 +52,9 @@ export class ActiveRules {
   private readonly dirtyPolicies = new Set<string>();
   private readonly dirtyProfiles = new Set<string>();
 
-  readonly endpointsOut = new TrackedMap<LocalEndpoint>();
-  readonly policiesOut = new TrackedMap<RuleSet>();
-  readonly profilesOut = new TrackedMap<RuleSet>();
+  readonly endpointsOut = new TrackedMap<LocalEndpoint>(sameLocalEndpoint);
+  readonly policiesOut = new TrackedMap<RuleSet>(isDeepStrictEqual);
+  readonly profilesOut = new TrackedMap<RuleSet>(isDeepStrictEqual);
 
   constructor(private readonly scanner: RuleScanner) {}
 

@@ -5,3 +5,9 @@ export class CalcInputError extends Error {
     this.name = 'CalcInputError';
   }
 }
+
+/** A datastore key whose value failed validation (and so counts as absent), with the reason. */
+export interface InvalidValue {
+  key: string;
+  error: string;
+}

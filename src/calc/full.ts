@@ -2,6 +2,7 @@
 // endpoint, every IP set against every endpoint. Simple enough to be obviously right; the
 // reference the incremental graph is tested against and the naive benchmark's baseline.
 import type {
+  DatastoreKey,
   DatastoreUpdate,
   HostEndpointData,
   Labels,
@@ -13,14 +14,26 @@ import type {
 import type { Selector } from '../selector/types.js';
 import type { DesiredState, IpSetMembers, LocalEndpoint, RuleSet } from '../../compiler/desired-state.js';
 import { parseSelector } from '../selector/index.js';
-import { DEFAULT_TIER } from '../model/storage-keys.js';
+import { DEFAULT_TIER, formatDatastoreKey } from '../model/storage-keys.js';
 import { hostAddresses, workloadAddresses } from './addresses.js';
 import { hostEndpointKey, printableEndpointId, workloadEndpointKey } from './endpoint-keys.js';
+import { CalcInputError, type InvalidValue } from './errors.js';
+import { updatesFromKVs, type RawKV } from './ingest.js';
 import type { EndpointAddresses } from './ipset-members.js';
 import { effectiveLabels, type ProfileLabelSource } from './labels.js';
 import { buildLocalEndpoint } from './local-endpoint.js';
 import { preparePolicy, sortedPolicyNames, type PreparedPolicy } from './policy.js';
 import { prepareRules, type SelectorParser } from './rules.js';
+
+export interface FullComputationOptions {
+  /** Selector parser (default: src/selector's parseSelector). */
+  parseSelector?: SelectorParser;
+  /**
+   * Told about each policy or profile whose selectors do not parse; like the graph, the
+   * computation treats it as absent.
+   */
+  onInvalid?: (invalid: InvalidValue) => void;
+}
 
 interface Contents {
   profileRules: Map<string, ProfileRulesData>;
@@ -56,13 +69,29 @@ function fold(updates: Iterable<DatastoreUpdate>): Contents {
   return c;
 }
 
+/** Runs `prepare`; a CalcInputError is reported and yields undefined (the record counts as absent). */
+function prepared<T>(key: DatastoreKey, prepare: () => T, options: FullComputationOptions): T | undefined {
+  try {
+    return prepare();
+  } catch (err) {
+    if (!(err instanceof CalcInputError)) throw err;
+    options.onInvalid?.({ key: formatDatastoreKey(key), error: err.message });
+    return undefined;
+  }
+}
+
+/**
+ * The desired state of `node` after the updates (in order; a later update of a key replaces an
+ * earlier one), computed from scratch. Same semantics as CalcGraph, no index.
+ */
 export function computeDesiredState(
   node: string,
   updates: Iterable<DatastoreUpdate>,
-  options: { parseSelector?: SelectorParser } = {},
+  options: FullComputationOptions = {},
 ): DesiredState {
   const parse = options.parseSelector ?? parseSelector;
   const c = fold(updates);
+
   const lookup = (p: string): ProfileLabelSource | undefined => {
     const labels = c.profileLabels.get(p);
     const tags = c.profileTags.get(p);
@@ -81,8 +110,9 @@ export function computeDesiredState(
 
   const policies: PreparedPolicy[] = [];
   for (const [name, data] of c.policies) {
-    const p = preparePolicy(name, data, parse);
-    if (p.appliesToWorkloads) policies.push(p);
+    const key = { kind: 'policy', tier: DEFAULT_TIER, name } as const;
+    const p = prepared(key, () => preparePolicy(name, data, parse), options);
+    if (p !== undefined && p.appliesToWorkloads) policies.push(p);
   }
 
   // Local endpoints: the policies that select each, its profiles.
@@ -108,12 +138,14 @@ export function computeDesiredState(
     policyRules.set(name, p.rules.ruleSet);
     for (const [id, s] of p.rules.ipSets) ipSelectors.set(id, s);
   }
-  const profileRules = new Map<string, RuleSet>();
+  const usedProfileRules = new Map<string, RuleSet>();
   for (const name of usedProfiles) {
     const data = c.profileRules.get(name);
     if (data === undefined) continue; // missing profile: the compiler renders deny
-    const rules = prepareRules(`profile ${JSON.stringify(name)}`, data.inbound, data.outbound, parse);
-    profileRules.set(name, rules.ruleSet);
+    const key = { kind: 'profileRules', profile: name } as const;
+    const rules = prepared(key, () => prepareRules(`profile ${JSON.stringify(name)}`, data.inbound, data.outbound, parse), options);
+    if (rules === undefined) continue; // rules that do not resolve: a missing profile, as in the graph
+    usedProfileRules.set(name, rules.ruleSet);
     for (const [id, s] of rules.ipSets) ipSelectors.set(id, s);
   }
 
@@ -131,5 +163,24 @@ export function computeDesiredState(
 
   const endpoints = new Map<string, LocalEndpoint>();
   for (const [iface, { ep }] of byIface) endpoints.set(iface, ep);
-  return { endpoints, policies: policyRules, profiles: profileRules, ipSets };
+  return { endpoints, policies: policyRules, profiles: usedProfileRules, ipSets };
+}
+
+/**
+ * The desired state of `node` from a full listing of the datastore, computed from scratch (for
+ * `tabby compile` and as the naive baseline). Values that fail validation are treated as absent
+ * and listed, as the graph does.
+ */
+export function desiredStateFromKVs(
+  node: string,
+  pairs: Iterable<RawKV>,
+  options: Omit<FullComputationOptions, 'onInvalid'> = {},
+): { state: DesiredState; invalid: InvalidValue[]; ignored: string[] } {
+  const ingest = updatesFromKVs(pairs);
+  const invalid: InvalidValue[] = [...ingest.invalid];
+  const state = computeDesiredState(node, ingest.updates, {
+    ...options,
+    onInvalid: (i) => invalid.push(i),
+  });
+  return { state, invalid, ignored: ingest.ignored };
 }

@@ -57,10 +57,16 @@ export class IpSetMembership {
   /** Sets deleted since the last flush that existed at it, with their members then. */
   private readonly deletedSinceFlush = new Map<string, LiveSet>();
   private readonly origins = new Map<string, MemberOrigin>();
+  private memberTotal = 0;
 
   /** Active sets by id (live view). */
   get sets(): ReadonlyMap<string, IpSetMembers> {
     return this.live;
+  }
+
+  /** Members of all active sets, IPv4 and IPv6 together. */
+  get memberCount(): number {
+    return this.memberTotal;
   }
 
   // ------------------------------------------------------------------ sets
@@ -76,6 +82,7 @@ export class IpSetMembership {
     const set = this.live.get(id);
     if (set === undefined) return;
     this.live.delete(id);
+    this.memberTotal -= set.v4.size + set.v6.size;
     this.index.removeSelector(id); // its stop events find no live set and do nothing
     if (this.createdSinceFlush.delete(id)) {
       // Created and deleted between two flushes: nobody saw it.
@@ -178,6 +185,7 @@ export class IpSetMembership {
     }
     this.noteOrigin(setId, family, a, false);
     members.add(a);
+    this.memberTotal++;
   }
 
   private removeMember(setId: string, members: Set<string>, a: string, family: 'v4' | 'v6'): void {
@@ -191,6 +199,7 @@ export class IpSetMembership {
     if (!members.has(a)) return;
     this.noteOrigin(setId, family, a, true);
     members.delete(a);
+    this.memberTotal--;
   }
 
   /** Records an address's presence at the last flush, for sets whose changes are reported as members. */

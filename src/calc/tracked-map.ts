@@ -1,5 +1,6 @@
 // A map that remembers, per key, its value at the last takeChanges(), so a flush reports
-// exactly what differs (by reference) however many times a key changed in between.
+// exactly what differs however many times a key changed in between (a value changed and changed
+// back to an equal one is no change).
 export interface MapChanges<V> {
   changed: Map<string, V>;
   removed: Set<string>;
@@ -8,6 +9,9 @@ export interface MapChanges<V> {
 export class TrackedMap<V> {
   private readonly current = new Map<string, V>();
   private readonly before = new Map<string, V | undefined>();
+
+  /** `same` tells an equal value from a changed one (default: the same object). */
+  constructor(private readonly same: (a: V, b: V) => boolean = (a, b) => a === b) {}
 
   /** Live read-only view. */
   get view(): ReadonlyMap<string, V> {
@@ -36,7 +40,7 @@ export class TrackedMap<V> {
       const now = this.current.get(key);
       if (now === undefined) {
         if (was !== undefined) out.removed.add(key);
-      } else if (now !== was) out.changed.set(key, now);
+      } else if (was === undefined || (now !== was && !this.same(was, now))) out.changed.set(key, now);
     }
     this.before.clear();
     return out;

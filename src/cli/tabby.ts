@@ -24,12 +24,14 @@ export type TabbyCommand = (args: string[], ctx: TabbyContext) => Promise<number
 export const TABBY_USAGE = `Usage:
   tabby compile [--node NAME] [--ipv6] [--format restore|ipset|json] [--mark-mask MASK]
   tabby diff [--node NAME]
-  tabby agent --once [--node NAME]
+  tabby agent --once [--dry-run] [--node NAME] [--dump-restore FILE]
+  tabby agent [--node NAME] [--config FILE] [settings...]
 
 Commands:
   compile   Print the ruleset this node should have (no root needed).
-  diff      Show how the kernel differs from that ruleset.
-  agent     Apply the ruleset to the kernel.
+  diff      Show how the kernel differs from that ruleset (changes nothing).
+  agent     Keep the kernel in step with the datastore until SIGTERM;
+            with --once, apply once and exit. 'tabby agent --help' lists the settings.
 `;
 
 /** Commands implemented in other modules, each exporting the named function. */

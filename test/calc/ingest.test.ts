@@ -1,6 +1,6 @@
 // Raw datastore pairs to updates: good values decode, bad ones are reported and skipped.
 import t from 'tap';
-import { CalcGraph, updatesFromKVs } from '../../src/calc/index.js';
+import { CalcGraph, createCalcGraph, updatesFromKVs } from '../../src/calc/index.js';
 
 t.test('decodes, skips and reports', (t) => {
   const ep = '/calico/v1/host/n1/workload/k8s/ns%2fpod/endpoint/eth0';
@@ -27,5 +27,52 @@ t.test('decodes, skips and reports', (t) => {
   t.same(s.endpoints.get('cali1')!.id, 'n1/k8s/ns/pod/eth0');
   t.same(s.endpoints.get('cali1')!.egressPolicies, ['p']);
   t.same([...s.profiles.keys()], ['web']);
+  t.end();
+});
+
+t.test('raw events: outcomes, invalid values count as deletions, stats and resync', (t) => {
+  const key = '/calico/v1/host/n1/workload/k8s/ns%2fpod/endpoint/eth0';
+  const value = (labels: Record<string, string>) =>
+    JSON.stringify({ state: 'active', name: 'cali1', profile_ids: [], ipv4_nets: ['198.18.0.1/32'], ipv6_nets: [], labels });
+  const pol = '/calico/v1/policy/tier/default/policy/p';
+  const { graph: g, invalid, ignored } = createCalcGraph('n1', [
+    { key, value: value({ app: 'web' }) },
+    { key: pol, value: '{"selector":"app == \'web\'","inbound_rules":[{"action":"allow","src_selector":"has(app)"}]}' },
+    { key: '/calico/v1/policy/profile/x/tags', value: '["bad tag"]' },
+    { key: '/calico/v1/config/LogSeverityScreen', value: 'info' },
+  ]);
+  t.same(invalid.map((i) => i.key), ['/calico/v1/policy/profile/x/tags']);
+  t.same(ignored, ['/calico/v1/config/LogSeverityScreen']);
+  let d = g.flush();
+  t.same([...d.endpointsChanged.keys()], ['cali1'], 'the first flush reports everything');
+  t.same(g.stats(), { localEndpoints: 1, activePolicies: 1, activeProfiles: 0, ipSets: 1, ipSetMembers: 1, datastoreKeys: 2, invalidKeys: 1 });
+
+  // A bad value replaces the last valid one: the policy is gone, as in Felix.
+  const bad = g.applyEvent(pol, '{"selector":"app ==="}');
+  t.equal(bad.status, 'invalid');
+  t.equal(bad.key, pol);
+  t.match(bad.status === 'invalid' ? bad.error : '', /selector/, 'the error names the field');
+  d = g.flush();
+  t.same([...d.policiesRemoved], ['p']);
+  t.same([...d.ipSetsDeleted].length, 1);
+  t.same(g.stats().invalidKeys, 2);
+
+  // A garbage value under the endpoint's key written another way (%2F) removes the endpoint.
+  const other = key.replace('%2f', '%2F');
+  t.same(g.applyEvent(other, '{"state":"active","name":"cali 1; -j ACCEPT"}').status, 'invalid');
+  t.same([...g.flush().endpointsRemoved], ['cali1']);
+  t.same(g.applyEvent('/calico/v1/policy/tier/other/policy/q', '{}'), { status: 'ignored', key: '/calico/v1/policy/tier/other/policy/q' });
+  t.doesNotThrow(() => g.applyEvent('/calico/v1/host/n1/endpoint/h', '\u0000'));
+
+  // A re-list: keys it lacks are deleted, including invalid ones; the delta is only the difference.
+  g.applyEvent(key, value({ app: 'web' }));
+  g.applyEvent(pol, '{"selector":"app == \'web\'"}');
+  g.flush();
+  const result = g.resync([{ key, value: value({ app: 'db' }) }]);
+  t.same(result.removed.sort(), ['/calico/v1/host/n1/endpoint/h', '/calico/v1/policy/profile/x/tags', pol].sort());
+  d = g.flush();
+  t.same([...d.policiesRemoved], ['p']);
+  t.same(d.endpointsChanged.get('cali1')!.ingressPolicies, []);
+  t.same(g.stats(), { localEndpoints: 1, activePolicies: 0, activeProfiles: 0, ipSets: 0, ipSetMembers: 0, datastoreKeys: 1, invalidKeys: 0 });
   t.end();
 });

@@ -142,18 +142,27 @@ t.test('deleting a policy and moving an endpoint between interfaces', (t) => {
   t.end();
 });
 
-t.test('a bad selector is an error naming the field and changes nothing', (t) => {
+t.test('a bad selector is reported, never thrown, and its policy counts as deleted (as in Felix)', (t) => {
   const g = new CalcGraph('n1');
   g.apply(wep('n1', 'a'));
   g.apply(policy('p', { selector: 'all()', order: 1 }));
-  g.flush();
-  t.throws(() => g.apply(policy('p', { selector: 'app ==' })), CalcInputError);
-  t.throws(() => g.apply(policy('p', { selector: 'app ==' })), /policy "p" selector "app =="/);
-  t.throws(() => g.apply(policy('q', { inbound: [{ action: 'allow', source: { notSelector: 'has(' } }] })),
-    /policy "q" inbound rule 1 source notSelector "has\("/);
+  t.same(g.flush().endpointsChanged.get('calia')!.ingressPolicies, ['p']);
+  let err = g.apply(policy('p', { selector: 'app ==' }));
+  t.type(err, CalcInputError);
+  t.match(err!.message, /policy "p" selector "app =="/, 'the error names the record, the field and the value');
+  err = g.apply(policy('q', { inbound: [{ action: 'allow', source: { notSelector: 'has(' } }] }));
+  t.match(err!.message, /policy "q" inbound rule 1 source notSelector "has\("/);
   const d = g.flush();
-  t.equal(d.endpointsChanged.size + d.policiesChanged.size + d.policiesRemoved.size, 0, 'nothing changed');
+  t.same([...d.policiesRemoved], ['p'], 'the last valid value of p no longer counts');
+  t.same(d.endpointsChanged.get('calia')!.ingressPolicies, []);
+  t.same(d.policiesChanged.size, 0, 'q is not in use');
+  t.equal(g.apply(policy('p', { selector: 'all()', order: 1 })), undefined, 'a valid value again: no error');
   t.same(g.snapshot().endpoints.get('calia')!.ingressPolicies, ['p']);
+  const updates = [wep('n1', 'a'), policy('p', { selector: 'app ==' }), policy('r', {})];
+  const invalid: string[] = [];
+  const full = computeDesiredState('n1', updates, { onInvalid: (i) => invalid.push(i.key) });
+  t.same(full.endpoints.get('calia')!.ingressPolicies, ['r'], 'the full computation agrees');
+  t.same(invalid, ['/calico/v1/policy/tier/default/policy/p']);
   t.end();
 });
 

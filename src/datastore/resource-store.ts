@@ -1,7 +1,9 @@
 // The resource layer: calicoctl v1 resources stored under the Calico v1 keys
-// (DESIGN.md section 2), the same on every KV backend. Interface first; the
-// implementation lives below it in this file.
+// (DESIGN.md section 2), the same on every KV backend. The interface is here;
+// the implementation over a KVStore is in kv-resource-store.ts.
 import type { Resource, ResourceKind } from '../model/types.js';
+
+export { createResourceStore, resourceIdOf } from './kv-resource-store.js';
 
 /** Identifies one resource of a kind; endpoint kinds use node/orchestrator/workload too. */
 export interface ResourceId {

@@ -19,5 +19,6 @@ export type { DiffLine } from './unified-diff.js';
 export { unifiedDiff } from './unified-diff.js';
 export type { PlumbingOptions, PlumbingResult, PlumbingState, WorkloadNeighbour, WorkloadRoute } from './plumbing.js';
 export { DEFAULT_ROUTE_PROTOCOL, desiredPlumbing, PlumbingError, readPlumbing, syncWorkloadPlumbing } from './plumbing.js';
+export { diffPlumbing } from './plumbing-diff.js';
 export type { ApplyOptions, ApplyResult, Dataplane, DataplaneLogger, DataplaneOptions, DataplanePlan } from './dataplane.js';
 export { createDataplane, DataplaneApplyError } from './dataplane.js';

@@ -86,8 +86,14 @@ function portsText(ports: readonly PortRange[]): string {
   return ports.map(formatPortRange).join(',');
 }
 
+// ICMP type 255 is iptables' wildcard: `--icmp-type 255` matches every ICMP
+// packet (iptables-save prints it as `any`). Calico accepts types 0-254 only.
+const MAX_ICMP_TYPE = 254;
+
 function icmpText(type: number, code: number | undefined): string {
-  checkByte(type, 'icmpType');
+  if (!Number.isInteger(type) || type < 0 || type > MAX_ICMP_TYPE) {
+    throw new CompileError('icmpType', type, `must be an integer from 0 to ${MAX_ICMP_TYPE} (iptables reads 255 as any type)`);
+  }
   return code === undefined ? `${type}` : `${type}/${checkByte(code, 'icmpCode')}`;
 }
 

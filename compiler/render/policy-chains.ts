@@ -7,9 +7,9 @@ import type { RenderedChain } from '../ruleset.js';
 import type { CompilerConfig } from '../config.js';
 import { renderChain, type Chain } from '../iptables/chain.js';
 import { policyChainName, profileChainName, type Direction } from '../names.js';
-import { renderPolicyRule } from './rule-renderer.js';
+import { renderPolicyRule, type RuleOwner } from './rule-renderer.js';
 
-export type RuleOwnerKind = 'policy' | 'profile';
+export type RuleOwnerKind = RuleOwner;
 
 export interface PolicyChainRender {
   /** The rule list this was rendered from (a replaced or resized list invalidates the memo). */
@@ -35,7 +35,7 @@ export function policyChain(
   const out: Chain = { name: chainName, rules: [] };
   rules.forEach((r, i) => {
     const field = `${kind} ${JSON.stringify(name)} ${dir}[${i}]`;
-    const rendered = renderPolicyRule(r, ipVersion, config, field);
+    const rendered = renderPolicyRule(r, ipVersion, config, field, kind);
     out.rules.push(...rendered.rules);
     if (rendered.rules.length > 0) for (const id of rendered.ipSetIds) ipSetIds.add(id);
   });

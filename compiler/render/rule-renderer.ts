@@ -95,15 +95,26 @@ function withIcmp(m: MatchCriteria, ipVersion: 4 | 6, type: number, code: number
   return negate ? m.notIcmpV6Type(type, code) : m.icmpV6Type(type, code);
 }
 
+/** Whose chain a rule is rendered into: pass means something different in each. */
+export type RuleOwner = 'policy' | 'profile';
+
 /**
  * Renders one rule for one IP version; an empty result means the rule cannot
  * match in this family (its ipVersion, nets or ICMP protocol are of the other).
+ *
+ * pass: in a policy it sets the pass mark and returns, and the endpoint chain
+ * skips the remaining policies. In a profile it only ends that profile: the
+ * profile walk never reads the pass mark, and the mark may already be set on
+ * entry (a policy or an earlier profile passed the packet), so a "return if
+ * the pass mark is set" there would end the profile at its first pass rule
+ * whether or not that rule matched. A profile's pass is a plain RETURN.
  */
 export function renderPolicyRule(
   r: ResolvedRule,
   ipVersion: 4 | 6,
   config: Readonly<CompilerConfig>,
   field: string,
+  owner: RuleOwner = 'policy',
 ): RenderedPolicyRule {
   const none: RenderedPolicyRule = { rules: [], ipSetIds: [] };
   if (r.ipVersion !== undefined && r.ipVersion !== 4 && r.ipVersion !== 6) throw new CompileError(`${field}.ipVersion`, r.ipVersion, 'must be 4 or 6');
@@ -122,6 +133,13 @@ export function renderPolicyRule(
   const protoNum = protocol === undefined ? undefined : protocolNumber(protocol, `${field}.protocol`);
   const notProtoNum = r.notProtocol === undefined ? undefined : protocolNumber(r.notProtocol, `${field}.notProtocol`);
   if (protoNum === otherIcmp) return none;
+  // Checked here too so the error names the rule (the match builder checks again).
+  for (const k of ['icmpType', 'notIcmpType'] as const) {
+    const v = r[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 254)) {
+      throw new CompileError(`${field}.${k}`, v, 'must be an integer from 0 to 254 (iptables reads 255 as any type)');
+    }
+  }
   if (r.icmpCode !== undefined && r.icmpType === undefined) throw new CompileError(`${field}.icmpCode`, r.icmpCode, 'needs an ICMP type');
   if (r.notIcmpCode !== undefined && r.notIcmpType === undefined) throw new CompileError(`${field}.notIcmpCode`, r.notIcmpCode, 'needs an ICMP type');
   if (r.icmpType !== undefined) {
@@ -228,7 +246,7 @@ export function renderPolicyRule(
       act(config.markAccept, [new Return()]);
       break;
     case 'pass':
-      act(config.markPass, [new Return()]);
+      act(owner === 'policy' ? config.markPass : undefined, [new Return()]);
       break;
     case 'deny':
       act(undefined, [new Drop()]);

@@ -12,7 +12,7 @@ import type { CompilerConfig } from '../../compiler/config.js';
 import type { ApplyResult, Dataplane } from '../../dataplane/dataplane.js';
 import { PlumbingError } from '../../dataplane/plumbing.js';
 import type { KVStore } from '../datastore/kv.js';
-import type { FamilyReason, IpVersion } from './desired.js';
+import type { FamilyReason, IpVersion, NodeTarget } from './desired.js';
 import { resolveNodeTarget } from './desired.js';
 
 export interface OnceOptions {
@@ -61,14 +61,18 @@ export class AgentApplyError extends Error {
   }
 }
 
-export async function runOnce(options: OnceOptions): Promise<OnceReport> {
+/** Everything runOnce checks and plans, without writing: the datastore is read and closed, the kernel only read. */
+export async function planOnce(options: OnceOptions): Promise<NodeTarget> {
   const store = await options.openStore();
-  let target;
   try {
-    target = await resolveNodeTarget({ store, node: options.node, dataplaneFor: options.dataplaneFor, compilerConfig: options.compilerConfig });
+    return await resolveNodeTarget({ store, node: options.node, dataplaneFor: options.dataplaneFor, compilerConfig: options.compilerConfig });
   } finally {
     await store.close();
   }
+}
+
+export async function runOnce(options: OnceOptions): Promise<OnceReport> {
+  const target = await planOnce(options);
 
   const applied: FamilyApplied[] = [];
   const pending = new Set<string>();

@@ -1,7 +1,6 @@
 // calicoctl: the v1 resource commands (create, apply, replace, delete, get)
 // and the v0 `profile` commands, dispatched from one entry point.
-import { createResourceStore } from '../datastore/resource-store.js';
-import { openDatastore } from '../datastore/open.js';
+import { createResourceStore, type ResourceStore } from '../datastore/resource-store.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './v1/args.js';
 import { deleteCommand } from './v1/delete.js';
@@ -86,8 +85,17 @@ function withDefaults(ctx: Partial<CliContext> = {}): CliContext {
     stderr: ctx.stderr ?? process.stderr,
     readStdin: ctx.readStdin ?? readProcessStdin,
     env,
-    openStore: ctx.openStore ?? (async () => createResourceStore(await openDatastore(env))),
+    openStore: ctx.openStore ?? (() => openResourceStore(env)),
   };
+}
+
+/**
+ * The store that env selects. The backends (etcd3 and its gRPC stack) load
+ * only when a command needs the datastore, so help and usage errors stay fast.
+ */
+async function openResourceStore(env: NodeJS.ProcessEnv): Promise<ResourceStore> {
+  const { openDatastore } = await import('../datastore/open.js');
+  return createResourceStore(await openDatastore(env));
 }
 
 async function readProcessStdin(): Promise<string> {

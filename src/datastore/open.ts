@@ -4,11 +4,20 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KVStore } from './kv.js';
 import { openEmbeddedStore } from './embedded/store.js';
-import { openEtcdStore } from './etcd/store.js';
+import type { EtcdStore, EtcdStoreOptions } from './etcd/store.js';
 
 export { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from './embedded/store.js';
-export { openEtcdStore, type EtcdStore, type EtcdStoreOptions } from './etcd/store.js';
+export type { EtcdStore, EtcdStoreOptions } from './etcd/store.js';
 export { parseEndpoints, EndpointsError } from './etcd/endpoints.js';
+
+/**
+ * Opens the etcd backend. The etcd3 client (gRPC) is loaded only here: it costs
+ * seconds of start-up that every embedded-store command would otherwise pay.
+ */
+export async function openEtcdStore(endpoints: string | string[], opts?: EtcdStoreOptions): Promise<EtcdStore> {
+  const etcd = await import('./etcd/store.js');
+  return etcd.openEtcdStore(endpoints, opts);
+}
 
 /** Default embedded store directory: /var/lib/tabby for root, else ~/.local/share/tabby. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -70,6 +70,11 @@ export function checkIcmpNumber(v: unknown, path: string, what: 'type' | 'code')
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
     throw invalid(path, v, `ICMP ${what} must be a whole number between 0 and 255`);
   }
+  // iptables reads type 255 as "any type": allowing it would open every ICMP type
+  // (Calico's v1 API stops types at 254 for the same reason).
+  if (what === 'type' && v === 255) {
+    throw invalid(path, v, 'ICMP type 255 is not allowed: iptables reads it as "any type"; use 0-254');
+  }
   return v;
 }
 

@@ -52,7 +52,7 @@ export const RULE_CASES: readonly RuleCase[] = [
   { text: 'allow icmp type 8' },
   { text: 'deny icmp type 3 code 4' },
   { text: 'allow icmp type 0 code 0' },
-  { text: 'allow icmp type 255 code 255' },
+  { text: 'allow icmp type 254 code 255' },
   { text: 'allow icmp from tag PINGERS' },
   { text: 'allow icmp type 8 from cidr 10.0.0.0/8' },
   { text: 'deny icmp type 8 to tag WEB cidr 10.0.0.0/24' },

@@ -176,6 +176,30 @@ t.test('rule hashes depend on chain, position and text', async (t) => {
   t.not(hashesOf(a, 'cali-pri-A')[0], hashesOf(a, 'cali-pro-A')[0], 'same text in another chain hashes differently');
 });
 
+t.test('rule hashes change exactly when a rule, or one before it in its chain, changes', async (t) => {
+  // Felix's RuleHashes: each hash chains the previous one, so a hash stands for its
+  // chain, its position and every rule up to it. The dataplane compares and rewrites
+  // whole chains, so a chain is rewritten exactly when one of its rules changed.
+  const r = (action: 'allow' | 'deny' | 'log', protocol?: 'tcp' | 'udp') => rule({ action, ...(protocol ? { protocol } : {}) });
+  const mk = (inbound: ReturnType<typeof r>[]) =>
+    compileRuleset(state({ endpoints: [endpoint('cali1', { profileIds: ['A'] })], profiles: { A: { inbound, outbound: [r('allow')] } } }), 4);
+  const hashes = (rs: Ruleset, n: string) => rs.chains.find((c) => c.name === n)!.rules.map((x) => x.hash);
+  const base = mk([r('log'), r('deny', 'udp'), r('allow')]);
+  const changed = mk([r('log'), r('deny', 'tcp'), r('allow')]);
+  const appended = mk([r('log'), r('deny', 'udp'), r('allow'), r('deny')]);
+  const [b, c, a] = [hashes(base, 'cali-pri-A'), hashes(changed, 'cali-pri-A'), hashes(appended, 'cali-pri-A')];
+  t.equal(c[0], b[0], 'a rule before the change keeps its hash');
+  t.not(c[1], b[1], 'the changed rule gets a new hash');
+  t.not(c[2], b[2], 'a rule after it too (the chain is rewritten anyway)');
+  t.same(a.slice(0, b.length), b, 'appending keeps every earlier hash');
+  for (const other of base.chains.filter((x) => x.name !== 'cali-pri-A')) {
+    t.same(hashes(changed, other.name), hashes(base, other.name), `${other.name}: untouched chain keeps its hashes`);
+  }
+  t.same(compileRuleset(state({ endpoints: [endpoint('cali1', { profileIds: ['A'] })], profiles: { A: { inbound: [r('log'), r('deny', 'udp'), r('allow')], outbound: [r('allow')] } } }), 4).chains, base.chains, 'stable: same input, same hashes');
+  const moved = hashes(compileRuleset(state({ endpoints: [endpoint('cali1', { profileIds: ['A'] })], profiles: { A: { inbound: [r('allow'), r('log'), r('deny', 'udp')], outbound: [r('allow')] } } }), 4), 'cali-pri-A');
+  t.equal(new Set([...moved, ...b]).size, moved.length + b.length, 'the same rules in another order share no hash');
+});
+
 t.test('inconsistent desired state is an error, not a broken ruleset', async (t) => {
   t.throws(
     () => compileRuleset(state({ endpoints: [endpoint('cali1', { profileIds: ['A'] })], profiles: { A: { inbound: [rule({ action: 'allow', srcIpSetIds: ['s:missing'] })], outbound: [] } } }), 4),

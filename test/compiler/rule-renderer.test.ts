@@ -16,9 +16,23 @@ function bodies(r: ResolvedRule, ipVersion: 4 | 6 = 4, config = cfg): string[] {
   return renderChain({ name: 'cali-pi-test', rules }).rules.map((x) => x.spec.replace(/^-m comment --comment "cali:[A-Za-z0-9_-]{16}" /, ''));
 }
 
+function profileBodies(r: ResolvedRule): string[] {
+  const { rules } = renderPolicyRule(r, 4, cfg, 'test', 'profile');
+  return renderChain({ name: 'cali-pri-test', rules }).rules.map((x) => x.spec.replace(/^-m comment --comment "cali:[A-Za-z0-9_-]{16}" /, ''));
+}
+
 t.test('actions', async (t) => {
   t.same(bodies(rule({ action: 'allow' })), ['-j MARK --set-mark 0x10000/0x10000', '-m mark --mark 0x10000/0x10000 -j RETURN']);
   t.same(bodies(rule({ action: 'pass' })), ['-j MARK --set-mark 0x20000/0x20000', '-m mark --mark 0x20000/0x20000 -j RETURN']);
+  // In a profile the pass mark may already be set on entry, so a pass must not test it: it just ends the profile.
+  t.same(profileBodies(rule({ action: 'pass', protocol: 'udp' })), ['-p udp -j RETURN'], 'a pass in a profile is a plain RETURN');
+  t.same(profileBodies(rule({ action: 'pass', srcNets: ['10.0.0.0/8', '11.0.0.0/8'] })), [
+    '-j MARK --set-mark 0x0/0xc0000',
+    '-s 10.0.0.0/8 -j MARK --set-mark 0x40000/0x40000',
+    '-s 11.0.0.0/8 -j MARK --set-mark 0x40000/0x40000',
+    '-m mark --mark 0x40000/0x40000 -j RETURN',
+  ]);
+  t.same(profileBodies(rule({ action: 'allow' })), bodies(rule({ action: 'allow' })), 'other actions render the same in profiles');
   t.same(bodies(rule({ action: 'deny', protocol: 'udp' })), ['-p udp -j DROP']);
   t.same(bodies(rule({ action: 'log', protocol: 'tcp' })), ['-p tcp -j LOG --log-prefix "calico-packet: " --log-level 5']);
   t.throws(() => bodies(rule({ action: 'reject' as never })), CompileError);
@@ -117,6 +131,12 @@ t.test('ICMP type and code', async (t) => {
   t.same(bodies(rule({ action: 'deny', protocol: 'tcp', icmpType: 8 })), [], 'ICMP type on TCP never matches');
   t.throws(() => bodies(rule({ action: 'deny', protocol: 'icmp', icmpCode: 1 })), /needs an ICMP type/);
   t.throws(() => bodies(rule({ action: 'deny', protocol: 'icmp', icmpType: 256 })), CompileError);
+  // iptables reads ICMP type 255 as "any type" (iptables-save prints `--icmp-type any`, and an echo
+  // request hits the rule), so a rule for type 255 would match every ICMP packet. Calico allows 0-254.
+  t.throws(() => bodies(rule({ action: 'allow', protocol: 'icmp', icmpType: 255 })), /icmpType: 255 must be an integer from 0 to 254/);
+  t.throws(() => bodies(rule({ action: 'deny', protocol: 'icmp', notIcmpType: 255, notIcmpCode: 0 })), /notIcmpType: 255 must be/);
+  t.throws(() => bodies(rule({ action: 'allow', protocol: 'icmpv6', icmpType: 255 }), 6), /icmpType: 255/, 'the same range for ICMPv6, as Calico');
+  t.same(bodies(rule({ action: 'deny', protocol: 'icmp', icmpType: 254, icmpCode: 255 })), ['-p icmp -m icmp --icmp-type 254/255 -j DROP'], 'type 254 and code 255 are fine');
 });
 
 t.test('IP version filtering', async (t) => {

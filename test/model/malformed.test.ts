@@ -58,6 +58,7 @@ const cases: Case[] = [
   { name: 'rule without an action', text: profile('  egress:\n  - protocol: tcp'), field: 'spec.egress[0].action', value: undefined },
   { name: 'ICMP code without a type', text: ingress('    protocol: icmp\n    icmp:\n      code: 0'), field: 'spec.ingress[0].icmp.code', value: 0 },
   { name: 'ICMP type out of range', text: ingress('    protocol: icmp\n    icmp:\n      type: 256'), field: 'spec.ingress[0].icmp.type', value: 256 },
+  { name: 'ICMP type 255 (iptables reads it as any type)', text: ingress('    protocol: icmp\n    icmp:\n      type: 255'), field: 'spec.ingress[0].icmp.type', value: 255 },
   { name: 'ICMP match without an ICMP protocol', text: ingress('    protocol: tcp\n    notICMP:\n      type: 8'), field: 'spec.ingress[0].notICMP', value: { type: 8 } },
   { name: 'icmpv6 rule with an IPv4 CIDR', text: ingress('    protocol: icmpv6\n    source:\n      net: 10.0.0.0/8'), field: 'spec.ingress[0].source.net', value: '10.0.0.0/8' },
   { name: 'ipVersion 6 with an IPv4 CIDR', text: ingress('    ipVersion: 6\n    destination:\n      nets: [10.0.0.0/8]'), field: 'spec.ingress[0].destination.nets[0]', value: '10.0.0.0/8' },

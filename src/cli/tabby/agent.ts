@@ -8,18 +8,21 @@ import { createDataplane } from '../../../dataplane/dataplane.js';
 import { createCommandRunner } from '../../../dataplane/runner.js';
 import type { IpVersion } from '../../agent/desired.js';
 import type { FamilyApplied, OnceReport } from '../../agent/once.js';
-import { AgentApplyError, runOnce } from '../../agent/once.js';
+import { AgentApplyError, planOnce, runOnce } from '../../agent/once.js';
+import type { NodeTarget } from '../../agent/desired.js';
 import { flag, optionValue, parseArgs, UsageError } from '../v1/args.js';
 import { errorMessage } from '../v1/errors.js';
 import type { TabbyContext } from '../tabby.js';
 import { resolveNodeName } from './compile.js';
 
 export const AGENT_USAGE = `Usage:
-  tabby agent --once [--node NAME] [--dump-restore FILE]
+  tabby agent --once [--dry-run] [--node NAME] [--dump-restore FILE]
 
 Options:
   --once               Read the datastore, compute this node's ruleset, apply it
                        (IP sets, iptables, workload routes and neighbours) and exit.
+  --dry-run            Check and plan everything, print the iptables-restore and
+                       ipset restore inputs an apply would run, and write nothing.
   --node NAME          The node to act for (default: $NODENAME, else the host name).
   --dump-restore FILE  Also write, as JSON, the exact iptables-restore and ipset
                        restore inputs this run gave the kernel, per IP version.
@@ -84,6 +87,27 @@ export function describeFamily(a: FamilyApplied): string {
   return `${family}: ${parts.join('; ')}`;
 }
 
+/** The inputs an apply of `target` would run, per family, under `#` headings. */
+export function describePlan(target: NodeTarget): string {
+  const out: string[] = [];
+  if (target.uninstall) out.push(`# node ${target.node}: the datastore is empty; everything Tabby made would be removed`);
+  for (const f of target.families) {
+    const family = `IPv${f.ipVersion}${f.reason === 'cleanup' ? ' (removing Tabby\'s rules)' : ''}`;
+    const { iptables, ipSets } = f.plan;
+    if (!iptables.input && !ipSets.preInput && !ipSets.postInput) {
+      out.push(`# ${family}: in sync, nothing to write`);
+      continue;
+    }
+    const section = (what: string, input: string | null): void => {
+      if (input) out.push(`# ${family}: ${what}`, input.replace(/\n$/, ''));
+    };
+    section('ipset restore (before iptables)', ipSets.preInput);
+    section(`${f.ipVersion === 4 ? 'iptables' : 'ip6tables'}-restore --noflush`, iptables.input);
+    section('ipset restore (after iptables)', ipSets.postInput);
+  }
+  return out.length === 0 ? '' : out.join('\n') + '\n';
+}
+
 export async function agentCommand(argv: string[], ctx: TabbyContext): Promise<number> {
   // Without --once: the long-running daemon (src/agent/command.ts), which has its own flags.
   if (!argv.includes('--once')) return agentDaemonCommand(argv, ctx);
@@ -91,6 +115,7 @@ export async function agentCommand(argv: string[], ctx: TabbyContext): Promise<n
     { long: 'once', takesValue: false },
     { long: 'node', takesValue: true },
     { long: 'dump-restore', takesValue: true },
+    { long: 'dry-run', takesValue: false },
     { long: 'help', short: 'h', takesValue: false },
   ]);
   if (flag(args, 'help')) {
@@ -98,12 +123,19 @@ export async function agentCommand(argv: string[], ctx: TabbyContext): Promise<n
     return 0;
   }
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-  if (!flag(args, 'once')) throw new UsageError('--once is required (the long-running agent is not part of this build)');
+  if (!flag(args, 'once')) throw new UsageError('--once must be given as an option');
   const dumpPath = optionValue(args, 'dump-restore');
   if (dumpPath === '') throw new UsageError('--dump-restore needs a file name');
+  if (dumpPath !== undefined && flag(args, 'dry-run')) throw new UsageError('--dry-run writes nothing, so it takes no --dump-restore');
   const node = resolveNodeName(optionValue(args, 'node'), ctx.env, ctx.hostname);
 
   const runner = createCommandRunner();
+  if (flag(args, 'dry-run')) {
+    const target = await planOnce({ node, openStore: () => ctx.openDatastore(), dataplaneFor: (ipVersion) => createDataplane({ ipVersion, runner }) });
+    for (const { key, error } of target.invalid) ctx.stderr.write(`tabby agent: skipped ${JSON.stringify(key)}: ${error}\n`);
+    ctx.stdout.write(describePlan(target));
+    return 0;
+  }
   const logger = {
     warn: (obj: object, msg: string) => { ctx.stderr.write(`tabby agent: warning: ${msg} ${JSON.stringify(obj)}\n`); },
     debug: () => undefined,

@@ -17,6 +17,23 @@ interface KindTable<R extends Resource> {
 
 const join = (items: readonly string[] | undefined): string => (items ?? []).join(',');
 
+/**
+ * A float64 as Go's fmt prints it (%v: the shortest 'g' form, in exponent form
+ * when the decimal exponent is below -4 or 6 and above: 1e+06), so an order
+ * reads exactly as calicoctl shows it.
+ */
+export function formatGoFloat(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
+  if (Object.is(n, -0)) return '-0';
+  const [mantissa, e] = n.toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  if (n !== 0 && (exp < -4 || exp >= 6)) {
+    return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return String(n);
+}
+
 const profileTable: KindTable<Profile> = {
   ps: ['NAME'],
   wide: ['NAME', 'TAGS'],
@@ -38,9 +55,9 @@ const policyTable: KindTable<Policy> = {
     switch (heading) {
       case 'NAME':
         return p.metadata.name;
-      // An absent order prints as nothing, as Go's template prints a nil *float64 field.
+      // calicoctl prints the *float64 through a Go template: nil is `<nil>`.
       case 'ORDER':
-        return p.spec.order === undefined ? '' : String(p.spec.order);
+        return p.spec.order === undefined ? '<nil>' : formatGoFloat(p.spec.order);
       case 'SELECTOR':
         return p.spec.selector ?? '';
     }

@@ -14,6 +14,13 @@ export function repoRoot(): string {
 }
 
 export const fixturesDir = (): string => join(repoRoot(), 'fixtures');
-export const sharedDir = (): string => join(repoRoot(), '..', 'shared');
+/**
+ * The seeds and conformance cases: ../shared beside the repository when it is there
+ * (it may hold more cases), else the copies in fixtures/upstream.
+ */
+export function sharedDir(): string {
+  const beside = join(repoRoot(), '..', 'shared');
+  return existsSync(join(beside, 'conformance', 'selectors.json')) ? beside : join(fixturesDir(), 'upstream');
+}
 export const calicoctlBin = (): string => join(repoRoot(), 'bin', 'calicoctl.js');
 export const tabbyBin = (): string => join(repoRoot(), 'bin', 'tabby.js');

@@ -17,9 +17,9 @@ import type { DesiredState, LocalEndpoint } from '../../compiler/desired-state.j
 import type { Ruleset } from '../../compiler/ruleset.js';
 import type { Dataplane, DataplanePlan } from '../../dataplane/dataplane.js';
 import type { PlumbingState } from '../../dataplane/plumbing.js';
-import type { KernelState } from '../../dataplane/types.js';
+import type { KernelChain, KernelState } from '../../dataplane/types.js';
 import { HOOK_CHAINS, isOwnedChain } from '../../dataplane/types.js';
-import { readDesiredState } from '../cli/tabby/compile.js';
+import { readDesiredState } from './datastore-snapshot.js';
 import type { KVStore } from '../datastore/kv.js';
 import { CALICO_PREFIX } from '../model/storage.js';
 
@@ -58,6 +58,17 @@ export interface TargetOptions {
   /** Makes the dataplane of one family (called at most once per family). */
   dataplaneFor(ipVersion: IpVersion): Dataplane;
   compilerConfig?: Partial<CompilerConfig>;
+  /**
+   * Plan against a host that has none of Tabby's rules instead of reading the
+   * kernel: the dry run of a user who may not read iptables (not root).
+   */
+  assumeFreshKernel?: boolean;
+}
+
+/** A host's filter table before Tabby: the built-in chains, empty, and no IP sets. */
+export function freshKernelState(ipVersion: IpVersion): KernelState {
+  const chains = new Map<string, KernelChain>(HOOK_CHAINS.map((name) => [name, { name, policy: 'ACCEPT', rules: [] }]));
+  return { ipVersion, filter: { chains }, ipSets: new Map() };
 }
 
 /** A ruleset with nothing in it: applying it removes every cali-* chain, hook and IP set. */
@@ -102,14 +113,14 @@ export async function resolveNodeTarget(options: TargetOptions): Promise<NodeTar
   const add = async (ipVersion: IpVersion, reason: FamilyReason, current?: KernelState): Promise<void> => {
     const dataplane = dataplaneFor(ipVersion);
     const ruleset = uninstall || reason === 'cleanup' ? emptyRuleset(ipVersion) : compileRuleset(state, ipVersion, options.compilerConfig);
-    const kernel = current ?? (await dataplane.readState());
+    const kernel = current ?? (options.assumeFreshKernel ? freshKernelState(ipVersion) : await dataplane.readState());
     families.push({ ipVersion, reason, ruleset, dataplane, current: kernel, plan: dataplane.plan(ruleset, kernel) });
   };
 
   await add(4, uninstall ? 'cleanup' : 'enforce');
   if (!uninstall && wantsIpv6(state)) {
     await add(6, 'enforce');
-  } else {
+  } else if (!options.assumeFreshKernel) {
     // Only Tabby's own leftovers bring IPv6 in; a host without ip6tables has none.
     const v6 = dataplaneFor(6);
     const present = await v6.backend().then(() => true, () => false);

@@ -22,6 +22,8 @@ export interface OnceOptions {
   /** Makes the dataplane of one family. */
   dataplaneFor(ipVersion: IpVersion): Dataplane;
   compilerConfig?: Partial<CompilerConfig>;
+  /** Plan as for a host with none of Tabby's rules, without reading the kernel (dry run). */
+  assumeFreshKernel?: boolean;
 }
 
 export interface FamilyApplied {
@@ -65,7 +67,7 @@ export class AgentApplyError extends Error {
 export async function planOnce(options: OnceOptions): Promise<NodeTarget> {
   const store = await options.openStore();
   try {
-    return await resolveNodeTarget({ store, node: options.node, dataplaneFor: options.dataplaneFor, compilerConfig: options.compilerConfig });
+    return await resolveNodeTarget({ ...options, store });
   } finally {
     await store.close();
   }

@@ -137,6 +137,7 @@ t.test('bad command lines open nothing and say why', async (t) => {
     [agentCommand, ['--once', 'extra'], /unexpected argument 'extra'/],
     [agentCommand, ['--once', '--dump-restore='], /--dump-restore needs a file name/],
     [agentCommand, ['--once', '--bogus'], /unknown option '--bogus'/],
+    [agentCommand, ['--once', '--dry-run', '--dump-restore', 'f'], /takes no --dump-restore/],
     [diffCommand, ['extra'], /unexpected argument 'extra'/],
     [diffCommand, ['--node'], /--node needs a value/],
   ] as const) {
@@ -146,7 +147,20 @@ t.test('bad command lines open nothing and say why', async (t) => {
   }
   const c = ctx();
   t.equal(await agentCommand(['--once', '--help'], c), 0);
-  t.match(c.out, /tabby agent --once \[--node NAME\] \[--dump-restore FILE\]/);
+  t.match(c.out, /tabby agent --once \[--dry-run\] \[--node NAME\] \[--dump-restore FILE\]/);
   t.equal(await diffCommand(['-h'], c), 0);
   t.match(c.out, /tabby diff \[--node NAME\]/);
+});
+
+t.test('a dry run without root plans as for a fresh host and runs no command', async (t) => {
+  const kvs = scenarioKVs('seed-002-b-policies');
+  const node = scenarioNode('seed-002-b-policies');
+  const silent = new FakeRunner();
+  const fresh = await resolveNodeTarget({ store: memoryStore(kvs), node, dataplaneFor: dataplanes(silent), assumeFreshKernel: true });
+  t.strictSame(silent.calls, [], 'the kernel was not read');
+
+  const host = emptyHost();
+  const read = await resolveNodeTarget({ store: memoryStore(kvs), node, dataplaneFor: dataplanes(host) });
+  t.strictSame(fresh.families.map((f) => f.ipVersion), [4], 'IPv4 only, as the scenario has no IPv6');
+  t.strictSame(fresh.families[0]?.plan, read.families[0]?.plan, 'the same plan as on an empty host read for real');
 });

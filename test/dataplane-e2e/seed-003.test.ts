@@ -26,6 +26,13 @@ t.test('seed 003: applications to databases on 3306', { skip }, async (t) => {
     h.endpoint('app2', { profiles: ['applications'] }),
   ]);
 
+  const dry = await h.tabby(['agent', '--once', '--dry-run', '--node', h.node]);
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stdout, /^# IPv4: iptables-restore --noflush\n\*filter\n/m, '--dry-run prints the restore input ...');
+  t.match(dry.stdout, /^# IPv4: ipset restore \(before iptables\)\ncreate cali40s:/m, '... and the ipset input');
+  t.notMatch(await h.iptablesSave(), 'cali', '... and writes nothing');
+  t.same(await h.ipsetNames(), []);
+
   await h.applyOnce();
   t.equal(await checkMatrix(h.net, `
     app1    mysql1  tcp:3306  allow   # applications -> databases on 3306

@@ -3,7 +3,7 @@
 // written. Exit 0 when applied, 1 on any error (which names what failed and
 // what is in force).
 import { writeFile } from 'node:fs/promises';
-import { agentDaemonCommand } from '../../agent/command.js';
+import { agentDaemonCommand } from './agent-daemon.js';
 import { createDataplane } from '../../../dataplane/dataplane.js';
 import { createCommandRunner } from '../../../dataplane/runner.js';
 import type { IpVersion } from '../../agent/desired.js';
@@ -109,7 +109,7 @@ export function describePlan(target: NodeTarget): string {
 }
 
 export async function agentCommand(argv: string[], ctx: TabbyContext): Promise<number> {
-  // Without --once: the long-running daemon (src/agent/command.ts), which has its own flags.
+  // Without --once: the long-running daemon (./agent-daemon.ts), which has its own flags.
   if (!argv.includes('--once')) return agentDaemonCommand(argv, ctx);
   const args = parseArgs(argv, [
     { long: 'once', takesValue: false },
@@ -131,7 +131,17 @@ export async function agentCommand(argv: string[], ctx: TabbyContext): Promise<n
 
   const runner = createCommandRunner();
   if (flag(args, 'dry-run')) {
-    const target = await planOnce({ node, openStore: () => ctx.openDatastore(), dataplaneFor: (ipVersion) => createDataplane({ ipVersion, runner }) });
+    // Without root the kernel cannot be read: plan as for a host with none of our rules.
+    const assumeFreshKernel = process.getuid?.() !== 0;
+    if (assumeFreshKernel) {
+      ctx.stderr.write('tabby agent: not root, so the kernel was not read: planning as for a host with none of Tabby\'s rules\n');
+    }
+    const target = await planOnce({
+      node,
+      openStore: () => ctx.openDatastore(),
+      dataplaneFor: (ipVersion) => createDataplane({ ipVersion, runner }),
+      assumeFreshKernel,
+    });
     for (const { key, error } of target.invalid) ctx.stderr.write(`tabby agent: skipped ${JSON.stringify(key)}: ${error}\n`);
     ctx.stdout.write(describePlan(target));
     return 0;

@@ -4,11 +4,8 @@
 import { compileRuleset } from '../../../compiler/compile.js';
 import { DEFAULT_MARK_MASK, marksFromMask, parseMarkMask, type CompilerConfig } from '../../../compiler/config.js';
 import { CompileError } from '../../../compiler/errors.js';
-import type { DesiredState } from '../../../compiler/desired-state.js';
 import { renderIpsetRestore, renderRestore } from '../../../compiler/restore.js';
-import { computeDesiredState, updatesFromKVs } from '../../calc/index.js';
-import type { KVStore } from '../../datastore/kv.js';
-import { CALICO_PREFIX } from '../../model/storage.js';
+import { readDesiredState, type DatastoreSnapshot } from '../../agent/datastore-snapshot.js';
 import { NAME_RE } from '../../model/names.js';
 import { flag, optionValue, parseArgs, UsageError } from '../v1/args.js';
 import type { TabbyContext } from '../tabby.js';
@@ -46,21 +43,6 @@ export function resolveNodeName(option: string | undefined, env: NodeJS.ProcessE
     throw new UsageError(`node name ${JSON.stringify(name)} must be 1-128 characters of [a-zA-Z0-9_.-]`);
   }
   return name;
-}
-
-export interface DatastoreSnapshot {
-  state: DesiredState;
-  /** Store revision the snapshot was read at. */
-  revision: number;
-  /** Keys whose value did not decode (skipped), with the reason. */
-  invalid: { key: string; error: string }[];
-}
-
-/** Lists everything under /calico/v1/ and computes the desired state of `node`. */
-export async function readDesiredState(store: KVStore, node: string): Promise<DatastoreSnapshot> {
-  const list = await store.list(CALICO_PREFIX);
-  const ingest = updatesFromKVs(list.items);
-  return { state: computeDesiredState(node, ingest.updates), revision: list.revision, invalid: ingest.invalid };
 }
 
 export async function compileCommand(argv: string[], ctx: TabbyContext): Promise<number> {

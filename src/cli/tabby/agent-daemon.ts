@@ -1,8 +1,8 @@
 // `tabby agent` without --once: settings from flags, environment and file, then the daemon.
-import { openDatastore } from '../datastore/open.js';
-import type { TabbyContext } from '../cli/tabby.js';
-import { agentUsage, ConfigError, loadAgentConfig, type AgentConfig } from './config.js';
-import { runAgent } from './daemon.js';
+import { openDatastore } from '../../datastore/open.js';
+import type { TabbyContext } from '../tabby.js';
+import { agentUsage, ConfigError, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { runAgent } from '../../agent/daemon.js';
 
 /** The environment openDatastore() reads, with the datastore the settings chose. */
 export function datastoreEnv(config: AgentConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -16,6 +16,9 @@ export interface IncrementalResult {
   deltaLines: number;
   /** Median ms of the agent's next step: compile the new state and plan the restore delta. */
   toRestoreMs: number;
+  /** Its parts: compileRuleset on the new state; validate + plan against the previous apply. */
+  compileMs: number;
+  planMs: number;
   p90Ms: number;
   maxMs: number;
   maxDeltaLines: number;
@@ -23,6 +26,10 @@ export interface IncrementalResult {
   chainsWritten: number;
   /** Changes whose delta is only ipset add/del lines. */
   onlyIpSetMemberLines: number;
+  /** Changes whose calc delta was IP set members only. */
+  membersOnlyChanges: number;
+  /** ... of which the restore delta held anything but ipset add/del lines (should be 0). */
+  membersOnlyViolations: number;
   samples: number;
 }
 
@@ -32,16 +39,32 @@ export interface ComputeResult {
   naiveSamples: number;
 }
 
-function summarize(calc: number[], restore: number[], deltas: RestoreDelta[]): IncrementalResult {
+interface Sample {
+  calcMs: number;
+  compileMs: number;
+  planMs: number;
+  delta: RestoreDelta;
+  membersOnly: boolean;
+}
+
+function summarize(samples: Sample[]): IncrementalResult {
+  const calc = samples.map((x) => x.calcMs);
+  const deltas = samples.map((x) => x.delta);
+  const restore = samples.map((x) => x.compileMs + x.planMs);
+  const membersOnly = samples.filter((x) => x.membersOnly);
   return {
     ms: median(calc),
     deltaLines: median(deltas.map((d) => d.lines)),
     toRestoreMs: median(restore),
+    compileMs: median(samples.map((x) => x.compileMs)),
+    planMs: median(samples.map((x) => x.planMs)),
     p90Ms: [...calc].sort((a, b) => a - b)[Math.ceil(calc.length * 0.9) - 1]!,
     maxMs: Math.max(...calc),
     maxDeltaLines: Math.max(...deltas.map((d) => d.lines)),
     chainsWritten: median(deltas.map((d) => d.chainsWritten)),
     onlyIpSetMemberLines: deltas.filter((d) => d.onlyIpSetMemberLines).length,
+    membersOnlyChanges: membersOnly.length,
+    membersOnlyViolations: membersOnly.filter((x) => !x.delta.onlyIpSetMemberLines).length,
     samples: calc.length,
   };
 }
@@ -59,25 +82,25 @@ export function measureIncremental(cluster: Cluster, naiveRepeats: number): Comp
   const incremental = {} as Record<ChangeKind, IncrementalResult>;
   for (const kind of CHANGE_KINDS) {
     gc();
-    const calc: number[] = [];
-    const restore: number[] = [];
-    const deltas: RestoreDelta[] = [];
+    const samples: Sample[] = [];
     for (let i = 0; i < cluster.spec.incrementalRepeats; i++) {
       const kv = changes.next(kind, activePolicies(graph));
       store.set(kv.key, kv.value!);
       const t0 = performance.now();
       const outcome = graph.applyEvent(kv.key, kv.value);
-      graph.flush();
+      const d = graph.flush();
       const t1 = performance.now();
       const ruleset = compileRuleset(graph.snapshot(), 4, config);
-      const delta = kernel.apply(ruleset);
       const t2 = performance.now();
+      const delta = kernel.apply(ruleset);
+      const t3 = performance.now();
       if (outcome.status !== 'applied') throw new Error(`${kind}: the generated change to ${kv.key} was ${outcome.status}`);
-      calc.push(t1 - t0);
-      restore.push(t2 - t1);
-      deltas.push(delta);
+      const membersOnly = d.ipSetMembers.size > 0 && d.endpointsChanged.size === 0 && d.endpointsRemoved.size === 0
+        && d.policiesChanged.size === 0 && d.policiesRemoved.size === 0 && d.profilesChanged.size === 0
+        && d.profilesRemoved.size === 0 && d.ipSetsCreated.size === 0 && d.ipSetsDeleted.size === 0;
+      samples.push({ calcMs: t1 - t0, compileMs: t2 - t1, planMs: t3 - t2, delta, membersOnly });
     }
-    incremental[kind] = summarize(calc, restore, deltas);
+    incremental[kind] = summarize(samples);
   }
 
   // Naive: the whole desired state from the (already decoded) datastore contents, per change.

@@ -22,6 +22,7 @@ export function renderTable(results: Partial<Record<ScaleName, ScaleResult>>, ta
     ...CHANGE_KINDS.map((k): [string, (r: ScaleResult) => string] => [
       `${k} ms (deltaLines)`, (r) => `${fmt(r.incremental[k].ms, 3)} (${r.incremental[k].deltaLines})`,
     ]),
+    ['  then compile / plan ms (labelChange)', (r) => `${fmt(r.incremental.labelChange.compileMs)} / ${fmt(r.incremental.labelChange.planMs)}`],
     ['naiveMs', (r) => fmt(r.naiveMs)],
     ['speed-up (naive / slowest kind)', (r) => `${fmt(r.speedup, 0)}x`],
     ['e2e embedded p50 / p99 ms', (r) => `${fmt(r.e2e.embedded.p50Ms)} / ${fmt(r.e2e.embedded.p99Ms)}`],

@@ -23,6 +23,8 @@ Options:
                        (IP sets, iptables, workload routes and neighbours) and exit.
   --dry-run            Check and plan everything, print the iptables-restore and
                        ipset restore inputs an apply would run, and write nothing.
+                       Without root the kernel is not read: the plan is for a host
+                       with none of Tabby's rules.
   --node NAME          The node to act for (default: $NODENAME, else the host name).
   --dump-restore FILE  Also write, as JSON, the exact iptables-restore and ipset
                        restore inputs this run gave the kernel, per IP version.

@@ -57,6 +57,11 @@ export interface IpSetMembers {
   /** Member CIDRs of IPv4 / IPv6 endpoints (as stored, e.g. "198.18.0.2/32"). */
   v4: ReadonlySet<string>;
   v6: ReadonlySet<string>;
+  /**
+   * Bumped whenever v4 or v6 changes (the sets are live views). Lets the compiler and the
+   * dataplane reuse the work they did for an unchanged set; absent means "always recheck".
+   */
+  revision?: number;
 }
 
 export interface DesiredState {

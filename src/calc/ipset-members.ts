@@ -32,6 +32,8 @@ interface LiveSet {
   selector: string;
   v4: Set<string>;
   v6: Set<string>;
+  /** Bumped on every member change (IpSetMembers.revision). */
+  revision: number;
 }
 
 /** Whether each touched address was present at the last flush. */
@@ -73,7 +75,7 @@ export class IpSetMembership {
 
   activate(id: string, selector: Selector): void {
     if (this.live.has(id)) return;
-    this.live.set(id, { selector: selector.toString(), v4: new Set(), v6: new Set() });
+    this.live.set(id, { selector: selector.toString(), v4: new Set(), v6: new Set(), revision: 0 });
     if (!this.deletedSinceFlush.has(id)) this.createdSinceFlush.add(id);
     this.index.updateSelector(id, selector);
   }
@@ -185,6 +187,7 @@ export class IpSetMembership {
     }
     this.noteOrigin(setId, family, a, false);
     members.add(a);
+    this.bump(setId);
     this.memberTotal++;
   }
 
@@ -199,7 +202,13 @@ export class IpSetMembership {
     if (!members.has(a)) return;
     this.noteOrigin(setId, family, a, true);
     members.delete(a);
+    this.bump(setId);
     this.memberTotal--;
+  }
+
+  private bump(setId: string): void {
+    const set = this.live.get(setId);
+    if (set) set.revision++;
   }
 
   /** Records an address's presence at the last flush, for sets whose changes are reported as members. */
@@ -219,7 +228,7 @@ export class IpSetMembership {
     const v6 = new Set(set.v6);
     for (const [a, was] of origin.v4) if (was) v4.add(a); else v4.delete(a);
     for (const [a, was] of origin.v6) if (was) v6.add(a); else v6.delete(a);
-    return { selector: set.selector, v4, v6 };
+    return { selector: set.selector, v4, v6, revision: set.revision };
   }
 }
 

@@ -22,7 +22,8 @@ export interface E2ePlan {
   store: StoreKind;
   kvsFile: string;
   node: string;
-  tabbyBin: string;
+  /** Node arguments that run `tabby` (a script path, or an inline module that loads a build). */
+  tabbyCommand: string[];
   changes: number;
   /** Pause between changes, so each is a lone change as in a real cluster. */
   pauseMs: number;
@@ -72,7 +73,10 @@ function startAgent(plan: E2ePlan, storeArgs: string[]): { child: ChildProcess; 
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
   delete env.ETCD_ENDPOINTS;
   delete env.TABBY_DATA_DIR;
-  const child = spawn(process.execPath, [plan.tabbyBin, 'agent', '--node', plan.node, '--health-port', '9099', ...storeArgs], {
+  // Profiling the agent alone (e.g. TABBY_AGENT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof").
+  delete env.NODE_OPTIONS;
+  if (process.env.TABBY_AGENT_NODE_OPTIONS) env.NODE_OPTIONS = process.env.TABBY_AGENT_NODE_OPTIONS;
+  const child = spawn(process.execPath, [...plan.tabbyCommand, 'agent', '--node', plan.node, '--health-port', '9099', ...storeArgs], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

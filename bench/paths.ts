@@ -1,18 +1,11 @@
-// Where the repository is, whether the benchmark runs from bench/ or dist/bench/.
-import { existsSync } from 'node:fs';
+// The benchmark's own entry points, found beside this compiled file: whatever directory the
+// benchmark was built into, it runs (and times) the agent and scripts of that same build.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root not found');
-    dir = up;
-  }
-  return dir;
-}
+const here = dirname(fileURLToPath(import.meta.url));
 
-export const tabbyBin = (): string => join(repoRoot(), 'bin', 'tabby.js');
-/** A compiled benchmark entry point (the benchmark runs from dist/). */
-export const benchScript = (name: string): string => join(repoRoot(), 'dist', 'bench', name);
+/** A compiled benchmark script (cold-start.js, scale-run.js, ...). */
+export const benchScript = (name: string): string => join(here, name);
+/** The `tabby` command of this build. */
+export const tabbyBin = (): string => join(here, 'tabby-entry.js');

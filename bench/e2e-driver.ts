@@ -6,7 +6,7 @@
 //   the set shows it. Latency = the write call's start to the first poll that sees the change.
 // Usage: node e2e-driver.js PLAN.json; prints one JSON line (E2eDriverResult).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -70,18 +70,24 @@ function startAgent(plan: E2ePlan, storeArgs: string[]): { child: ChildProcess; 
   const applied: AppliedLine[] = [];
   let isReady = false;
   const start = performance.now();
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.TABBY_AGENT_LOG_LEVEL ?? 'info' };
   delete env.ETCD_ENDPOINTS;
   delete env.TABBY_DATA_DIR;
-  // Profiling the agent alone (e.g. TABBY_AGENT_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof").
-  delete env.NODE_OPTIONS;
-  if (process.env.TABBY_AGENT_NODE_OPTIONS) env.NODE_OPTIONS = process.env.TABBY_AGENT_NODE_OPTIONS;
-  const child = spawn(process.execPath, [...plan.tabbyCommand, 'agent', '--node', plan.node, '--health-port', '9099', ...storeArgs], {
+  // Node flags for the agent alone, e.g. TABBY_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // (--cpu-prof is not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env.TABBY_AGENT_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...plan.tabbyCommand, 'agent', '--node', plan.node, '--health-port', '9099', ...storeArgs], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
-  const remember = (line: string): void => { tail = (tail + line + '\n').slice(-4000); };
+  // TABBY_AGENT_LOG=FILE keeps the agent's whole log (for timing its start-up, say).
+  const logFile = process.env.TABBY_AGENT_LOG;
+  if (logFile) writeFileSync(logFile, '');
+  const remember = (line: string): void => {
+    tail = (tail + line + '\n').slice(-4000);
+    if (logFile) appendFileSync(logFile, line + '\n');
+  };
   child.stderr!.on('data', (d: Buffer) => remember(d.toString()));
   const ready = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -99,6 +105,12 @@ function startAgent(plan: E2ePlan, storeArgs: string[]): { child: ChildProcess; 
     child.once('exit', (code) => reject(new Error(`tabby agent exited with ${code} before its first apply: ${tail}`)));
   });
   return { child, ready, log: () => tail, applied };
+}
+
+/** With TABBY_AGENT_LOG, the driver's own steps go into the agent's log too, to line them up. */
+function note(what: string, i: number): void {
+  const logFile = process.env.TABBY_AGENT_LOG;
+  if (logFile) appendFileSync(logFile, JSON.stringify({ driver: what, change: i, time: Date.now(), hr: performance.timeOrigin + performance.now() }) + '\n');
 }
 
 async function stopAgent(child: ChildProcess): Promise<void> {
@@ -144,7 +156,9 @@ async function main(planFile: string): Promise<E2eDriverResult> {
     for (let i = 0; i < plan.changes; i++) {
       const joining = i % 2 === 0;
       const t0 = performance.now();
+      note('put', i);
       await store.put(plan.flip.key, joining ? plan.flip.join : plan.flip.leave);
+      note('put done', i);
       const deadline = t0 + 30_000;
       for (;;) {
         const p0 = performance.now();
@@ -152,6 +166,7 @@ async function main(planFile: string): Promise<E2eDriverResult> {
         const p1 = performance.now();
         polls.push(p1 - p0);
         if (has === joining) {
+          note('seen', i);
           latencies.push(p1 - t0);
           break;
         }

@@ -4,8 +4,7 @@
 // agent or the kernel is not available.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { createCalcGraph } from '../src/calc/index.js';
 import { ipSetName } from '../compiler/index.js';
 import { MembershipFlip } from './changes.js';
@@ -18,25 +17,8 @@ export const E2E_CHANGES = 200;
 
 export type E2eOutcome = { result: E2eDriverResult } | { result: null; reason: string };
 
-/**
- * The compiled tree this module runs from (dist/, or another --outDir such as dist-agent/), so
- * one benchmark run measures one build throughout: its helper scripts and its agent.
- */
-const buildRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** A compiled benchmark script of this build, else of dist/ (when run from the TS sources). */
-export function builtBenchScript(name: string): string {
-  const own = join(buildRoot, 'bench', name);
-  return existsSync(own) ? own : benchScript(name);
-}
-
-/** Node arguments that run `tabby` from this build (else bin/tabby.js, which loads dist/). */
-export function tabbyCommand(): string[] {
-  const cli = join(buildRoot, 'src', 'cli', 'tabby.js');
-  if (!existsSync(cli)) return [tabbyBin()];
-  const code = `const { main } = await import(${JSON.stringify(pathToFileURL(cli).href)}); process.exitCode = await main(process.argv.slice(1));`;
-  return ['--input-type=module', '-e', code];
-}
+/** Node arguments that run `tabby` from the build this benchmark runs from. */
+export const tabbyCommand = (): string[] => [tabbyBin()];
 
 /** Why the agent cannot be run, or null when `tabby agent --help` works. */
 export function agentUnavailableReason(): string | null {
@@ -95,7 +77,7 @@ export async function measureE2e(cluster: Cluster, store: StoreKind, kvsFile: st
     // No dummy module on this kernel: a veth pair per endpoint, the peer left in the namespace.
     await ipBatch(ns, ifaces.flatMap((iface, n) => [`link add ${iface} type veth peer name wl${n}`, `link set ${iface} up`, `link set wl${n} up`]));
     const out = await new Promise<string>((resolve, reject) => {
-      execFile('ip', ['netns', 'exec', ns, process.execPath, builtBenchScript('e2e-driver.js'), planFile],
+      execFile('ip', ['netns', 'exec', ns, process.execPath, benchScript('e2e-driver.js'), planFile],
         { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 },
         (err, stdout, stderr) => (err ? reject(new Error(`e2e ${store}: ${String(stderr || err.message).trim().slice(-1500)}`)) : resolve(stdout)));
     });

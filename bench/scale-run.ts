@@ -9,7 +9,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColdStartSample } from './cold-start.js';
 import { generateCluster, type Cluster } from './cluster.js';
-import { builtBenchScript, measureE2e } from './e2e.js';
+import { measureE2e } from './e2e.js';
+import { benchScript } from './paths.js';
 import { measureIncremental } from './incremental.js';
 import { measureKernelApply } from './kernel-apply.js';
 import { kernelUnavailableReason } from './netns.js';
@@ -21,7 +22,7 @@ const progress = (msg: string): void => { process.stderr.write(`  ${msg}\n`); };
 
 function coldStart(snapshot: string, node: string, outDir?: string): Promise<ColdStartSample> {
   return new Promise((resolve, reject) => {
-    const args = ['--expose-gc', builtBenchScript('cold-start.js'), snapshot, node, ...(outDir ? [outDir] : [])];
+    const args = ['--expose-gc', benchScript('cold-start.js'), snapshot, node, ...(outDir ? [outDir] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

@@ -1,6 +1,13 @@
 // The compiler's output as the dataplane consumes it: chains already rendered
 // to iptables-restore fragments, each tagged with its hash comment, and IP sets
 // with their members. The dataplane compares and writes these; it never decides policy.
+//
+// Immutability: every object reachable from a Ruleset (its chains, hooks and ipSets arrays,
+// RenderedChain, its rules array and RenderedRule objects, HookRule, IpSetSpec and its members
+// array) is immutable once the compiler has returned it. The compiler memoises and hands out the very same object again
+// while its content is unchanged, and the dataplane remembers objects it has already validated
+// and applied and skips them on the next apply. So: never mutate one in place; build a new
+// object for new content (a new object is always validated and compared in full).
 
 export interface RenderedRule {
   /** The 16-character hash carried in the rule's `-m comment --comment "cali:<hash>"`. */

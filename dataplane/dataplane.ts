@@ -41,7 +41,10 @@ export interface ApplyResult extends DataplanePlan {
 export interface ApplyOptions {
   /** Local endpoints whose routes, neighbours and sysctls to keep in step; omitted: plumbing untouched. */
   endpoints?: Iterable<LocalEndpoint>;
-  /** Plan against the state the last successful apply left instead of re-reading the kernel. */
+  /**
+   * Plan against the state the last successful apply left instead of re-reading the kernel,
+   * and skip the plumbing sync when the endpoints are the very objects it last synced.
+   */
   useCache?: boolean;
 }
 
@@ -93,6 +96,10 @@ export interface Dataplane {
   invalidate(): void;
 }
 
+const noPlumbingChange = (): PlumbingResult => ({
+  routesAdded: [], routesRemoved: [], neighboursAdded: [], neighboursRemoved: [], sysctlsSet: [], pendingInterfaces: [], commands: [],
+});
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function createDataplane(options: DataplaneOptions): Dataplane {
@@ -105,6 +112,13 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
   let backendPromise: Promise<IptablesBackend> | undefined =
     typeof options.backend === 'object' ? Promise.resolve(options.backend) : undefined;
   let cache: KernelState | undefined;
+  /**
+   * The endpoint records the last plumbing sync brought fully in step (nothing pending). calc
+   * builds a new LocalEndpoint object whenever one changes, so while the same objects come
+   * back, routes and neighbours need neither a read nor a write: the periodic re-read
+   * (invalidate) repairs anything changed behind our back.
+   */
+  let plumbedEndpoints: Set<LocalEndpoint> | undefined;
 
   const backend = (): Promise<IptablesBackend> => {
     backendPromise ??= detectBackend(runner, ipVersion, {
@@ -124,7 +138,9 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
 
   async function apply(desired: Ruleset, applyOptions: ApplyOptions = {}): Promise<ApplyResult> {
     // Validation happens before anything is read or written.
+    const t0 = performance.now();
     const want = validateRuleset(desired, ipVersion);
+    const validateMs = performance.now() - t0;
     const endpoints = applyOptions.endpoints === undefined ? undefined : [...applyOptions.endpoints];
     const b = await backend();
     let current: KernelState;
@@ -135,7 +151,9 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
     }
 
     for (let attempt = 1; ; attempt++) {
+      const t1 = performance.now();
       const plan = planFor(want, current);
+      const t2 = performance.now();
       let phase: DataplaneApplyError['phase'] = 'ipset-pre';
       try {
         if (plan.ipSets.preInput) await ipsetRestore(plan.ipSets.preInput);
@@ -147,7 +165,8 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
         if (plan.ipSets.postInput) await ipsetRestore(plan.ipSets.postInput);
         cache = {
           ipVersion,
-          filter: filterTableAfter(current.filter, want, plan.iptables),
+          // Nothing written to iptables: the table reads back as it was.
+          filter: plan.iptables.input === null ? current.filter : filterTableAfter(current.filter, want, plan.iptables),
           ipSets: ipSetsAfter(current.ipSets, want, plan.ipSets),
         };
       } catch (err) {
@@ -169,11 +188,25 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
         attempts: attempt,
         chainsTouched: chainsTouched(plan.iptables),
       };
-      log?.debug({ ipVersion, attempt, chains: result.chainsTouched }, 'dataplane applied');
+      const t3 = performance.now();
       // Routes after rules: a new workload is reachable only once its policy is in force.
-      if (endpoints) result.plumbing = await syncWorkloadPlumbing(runner, ipVersion, endpoints, options.plumbing);
+      if (endpoints) result.plumbing = await syncPlumbing(endpoints, applyOptions.useCache === true);
+      const ms = (x: number): number => Math.round(x * 10) / 10;
+      log?.debug({
+        ipVersion, attempt, chains: result.chainsTouched,
+        validateMs: ms(validateMs), planMs: ms(t2 - t1), kernelMs: ms(t3 - t2), plumbingMs: ms(performance.now() - t3),
+      }, 'dataplane applied');
       return result;
     }
+  }
+
+  async function syncPlumbing(endpoints: LocalEndpoint[], useCache: boolean): Promise<PlumbingResult> {
+    const known = plumbedEndpoints;
+    if (useCache && known && known.size === endpoints.length && endpoints.every((ep) => known.has(ep))) return noPlumbingChange();
+    plumbedEndpoints = undefined;
+    const result = await syncWorkloadPlumbing(runner, ipVersion, endpoints, options.plumbing);
+    if (result.pendingInterfaces.length === 0) plumbedEndpoints = new Set(endpoints);
+    return result;
   }
 
   // Applies run one at a time: each plans against what the previous one left.
@@ -196,6 +229,6 @@ export function createDataplane(options: DataplaneOptions): Dataplane {
     },
     syncEndpoints: (endpoints) => syncWorkloadPlumbing(runner, ipVersion, endpoints, options.plumbing),
     readPlumbing: () => readPlumbing(runner, ipVersion, options.plumbing),
-    invalidate: () => { cache = undefined; },
+    invalidate: () => { cache = undefined; plumbedEndpoints = undefined; },
   };
 }

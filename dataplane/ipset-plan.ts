@@ -83,7 +83,8 @@ export function planIpSets(
   const destroyed: string[] = [];
   const keptReferenced: string[] = [];
   const destroyedEarly = new Set<string>();
-  const referencedNow = allSetReferences(table);
+  // Scanning every rule is only needed in the rare case of a type clash.
+  let referencedNow: Set<string> | undefined;
 
   const destroyEarly = (name: string): void => {
     if (!current.has(name) || destroyedEarly.has(name)) return;
@@ -96,6 +97,7 @@ export function planIpSets(
     let have = current.get(name);
     if (have && (have.type !== want.type || have.family !== want.family)) {
       // swap needs matching types, so a foreign-made set of another type must go first.
+      referencedNow ??= allSetReferences(table);
       if (referencedNow.has(name)) {
         throw new IpSetConflictError(name,
           `exists as ${have.type} family ${have.family} (want ${want.type} family ${want.family}) and a rule still uses it`);
@@ -109,6 +111,9 @@ export function planIpSets(
       created.push(name);
       continue;
     }
+    // The very same members array: the set as the previous apply left it (validated sets and
+    // the state after an apply share their immutable members arrays), so nothing to compare.
+    if (have.members === want.members && have.maxelem === want.maxelem) continue;
     const haveSet = new Set(have.members);
     const wantSet = new Set(want.members);
     const adds = want.members.filter((m) => !haveSet.has(m));
@@ -143,7 +148,11 @@ export function planIpSets(
   return { preInput: text(pre), postInput: text(post), created, updated, swapped, destroyed, keptReferenced };
 }
 
-/** Owned IP sets as they will read back once `plan` has run. */
+/**
+ * Owned IP sets as they will read back once `plan` has run. Each desired set's members array
+ * is shared, not copied (it is immutable, see compiler/ruleset.ts), which lets the next plan
+ * recognise an unchanged set by identity.
+ */
 export function ipSetsAfter(
   current: ReadonlyMap<string, KernelIpSet>,
   desired: DesiredRuleset,
@@ -152,7 +161,7 @@ export function ipSetsAfter(
   const out = new Map<string, KernelIpSet>();
   for (const name of plan.keptReferenced) out.set(name, current.get(name)!);
   for (const [name, s] of desired.ipSets) {
-    out.set(name, { name, type: s.type, family: s.family, maxelem: s.maxelem, members: [...s.members] });
+    out.set(name, { name, type: s.type, family: s.family, maxelem: s.maxelem, members: s.members });
   }
   return out;
 }

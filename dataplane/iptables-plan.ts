@@ -35,6 +35,8 @@ export function chainsTouched(plan: IptablesPlan): string[] {
 }
 
 function sameHashes(kernel: readonly KernelRule[], desired: readonly { hash: string }[]): boolean {
+  // The very same array: the chain as the previous apply left it (filterTableAfter shares it).
+  if (kernel === desired) return true;
   return kernel.length === desired.length && kernel.every((r, i) => r.hash !== null && r.hash === desired[i]!.hash);
 }
 
@@ -79,23 +81,27 @@ function planHook(chainName: HookChainName, chain: KernelChain | undefined, want
   };
 }
 
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export function planIptables(current: FilterTable, desired: DesiredRuleset): IptablesPlan {
   const chainsCreated: string[] = [];
   const chainsRewritten: string[] = [];
   const chainsDeleted: string[] = [];
   const chainsKeptReferenced: string[] = [];
 
-  for (const [name, chain] of [...desired.chains].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, chain] of desired.chains) {
     const kernel = current.chains.get(name);
     if (!kernel) chainsCreated.push(name);
     else if (!sameHashes(kernel.rules, chain.rules)) chainsRewritten.push(name);
   }
   const referenced = foreignReferences(current);
-  for (const chain of [...current.chains.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const chain of current.chains.values()) {
     if (!isOwnedChain(chain.name) || desired.chains.has(chain.name)) continue;
     if (!referenced.has(chain.name)) chainsDeleted.push(chain.name);
     else if (chain.rules.length > 0) chainsKeptReferenced.push(chain.name);
   }
+  // Sorted once here rather than sorting every chain: the lists are short after a small change.
+  for (const list of [chainsCreated, chainsRewritten, chainsDeleted, chainsKeptReferenced]) list.sort(byName);
 
   const hooksRemoved: HookChange[] = [];
   const hooksInserted: HookChange[] = [];
@@ -129,12 +135,18 @@ export function planIptables(current: FilterTable, desired: DesiredRuleset): Ipt
   };
 }
 
-/** The filter table as it will read back once `plan` has been applied to `current`. */
+/**
+ * The filter table as it will read back once `plan` has been applied to `current`. A written
+ * chain shares the desired chain's rules array (immutable, see compiler/ruleset.ts), so the next
+ * plan recognises it as unchanged by identity.
+ */
 export function filterTableAfter(current: FilterTable, desired: DesiredRuleset, plan: IptablesPlan): FilterTable {
   const chains = new Map<string, KernelChain>();
+  const deleted = new Set(plan.chainsDeleted);
+  const flushed = new Set(plan.chainsKeptReferenced);
   for (const [name, chain] of current.chains) {
-    if (plan.chainsDeleted.includes(name)) continue;
-    if (plan.chainsKeptReferenced.includes(name)) { chains.set(name, { ...chain, rules: [] }); continue; }
+    if (deleted.has(name)) continue;
+    if (flushed.has(name)) { chains.set(name, { ...chain, rules: [] }); continue; }
     if ((HOOK_CHAINS as readonly string[]).includes(name)) {
       const want = desired.hooks.get(name as HookChainName);
       const foreign = chain.rules.filter((r) => r.hash === null);
@@ -144,8 +156,7 @@ export function filterTableAfter(current: FilterTable, desired: DesiredRuleset, 
     chains.set(name, chain);
   }
   for (const name of [...plan.chainsCreated, ...plan.chainsRewritten]) {
-    const rules = desired.chains.get(name)!.rules.map((r) => ({ spec: r.spec, hash: r.hash }));
-    chains.set(name, { name, policy: null, rules });
+    chains.set(name, { name, policy: null, rules: desired.chains.get(name)!.rules });
   }
   return { chains };
 }

@@ -157,6 +157,80 @@ const sysctlKeys = (iface: string, ipVersion: 4 | 6): string[] => ipVersion === 
 
 const missingDevice = (err: CommandError): boolean => /Cannot find device|No such device/i.test(err.stderr);
 
+/** One route or neighbour change: `ip` arguments, and the interface it needs (for pending). */
+interface IpCommand {
+  args: string[];
+  dev: string;
+  /** Skip it when its interface is found missing by an earlier command (adds only). */
+  skipIfPending: boolean;
+}
+
+/**
+ * From this many commands on, they run as one `ip -batch` (a start-up with hundreds of
+ * workloads would otherwise start hundreds of processes, each costing a fork of the agent's
+ * large heap); fewer run one `ip` each.
+ */
+export const IP_BATCH_MIN = 8;
+
+/** Each `Command failed -:N` of `ip -batch -force` stderr, with the messages printed before it. */
+function batchFailures(stderr: string): Map<number, string> {
+  const out = new Map<number, string>();
+  let messages: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)\s*$/.exec(line);
+    if (m) {
+      out.set(Number(m[1]), messages.join('\n'));
+      messages = [];
+    } else if (line.trim() !== '') {
+      messages.push(line);
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the commands in order and reports, for each, null (done), a CommandError, or 'skipped'
+ * (run one by one, an add whose interface an earlier command found missing is not tried).
+ * A batch runs with -force, so one failure does not stop the rest, as when run one by one.
+ */
+async function runIpCommands(
+  runner: CommandRunner,
+  fam: string,
+  commands: IpCommand[],
+  pending: Set<string>,
+): Promise<(CommandError | null | 'skipped')[]> {
+  if (commands.length < IP_BATCH_MIN) {
+    const out: (CommandError | null | 'skipped')[] = [];
+    for (const c of commands) {
+      if (c.skipIfPending && pending.has(c.dev)) { out.push('skipped'); continue; }
+      try {
+        await runner.run('ip', c.args);
+        out.push(null);
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+        if (c.skipIfPending && missingDevice(err)) pending.add(c.dev);
+        out.push(err);
+      }
+    }
+    return out;
+  }
+  // Every word was validated (interface names, canonical addresses, MACs), so a line is safe.
+  const input = commands.map((c) => c.args.slice(1).join(' ')).join('\n') + '\n';
+  try {
+    await runner.run('ip', [fam, '-force', '-batch', '-'], { input });
+    return commands.map(() => null);
+  } catch (err) {
+    if (!(err instanceof CommandError)) throw err;
+    const failed = batchFailures(err.stderr);
+    // Nothing attributable (ip did not run at all, say): count every command as failed.
+    if (failed.size === 0) return commands.map((c) => new CommandError('ip', c.args, err.exitCode, '', err.stderr, err.message));
+    return commands.map((c, i) => {
+      const why = failed.get(i + 1);
+      return why === undefined ? null : new CommandError('ip', c.args, err.exitCode, '', `${why}\n`);
+    });
+  }
+}
+
 /** Brings routes, neighbours and sysctls in line with `endpoints` for one family. */
 export async function syncWorkloadPlumbing(
   runner: CommandRunner,
@@ -175,20 +249,6 @@ export async function syncWorkloadPlumbing(
   const failures: CommandError[] = [];
   const pending = new Set<string>([...want.interfaces].filter((i) => !have.links.has(i)));
 
-  const exec = async (args: string[], onMissing?: string): Promise<boolean> => {
-    try {
-      await runner.run('ip', args);
-      result.commands.push(['ip', ...args]);
-      return true;
-    } catch (err) {
-      if (!(err instanceof CommandError)) throw err;
-      // The interface vanished (or is not there yet) between the read and now.
-      if (onMissing && missingDevice(err)) pending.add(onMissing);
-      else failures.push(err);
-      return false;
-    }
-  };
-
   const routeKey = (r: WorkloadRoute): string => `${r.dst} ${r.dev}`;
   const neighKey = (n: WorkloadNeighbour): string => `${n.ip} ${n.dev} ${n.mac}`;
   const wantRoutes = new Set(want.routes.map(routeKey));
@@ -196,32 +256,51 @@ export async function syncWorkloadPlumbing(
   const haveNeigh = new Set(have.neighbours.map(neighKey));
   const hostLen = ipVersion === 4 ? 32 : 128;
 
+  // Each command with what to record when it succeeds.
+  const commands: IpCommand[] = [];
+  const onDone: (() => void)[] = [];
+  const plan = (args: string[], dev: string, skipIfPending: boolean, done: () => void): void => {
+    commands.push({ args: [fam, ...args], dev, skipIfPending });
+    onDone.push(done);
+  };
+
   // Removals first, so an IP that moved to another interface ends up on the new one.
   // A neighbour whose MAC changed is overwritten by `replace` below, without a gap.
   const wantNeighSlot = new Set(want.neighbours.map((n) => `${n.ip} ${n.dev}`));
   for (const n of have.neighbours) {
     if (wantNeighSlot.has(`${n.ip} ${n.dev}`)) continue;
-    if (await exec([fam, 'neigh', 'del', n.ip, 'dev', n.dev])) result.neighboursRemoved.push(n);
+    plan(['neigh', 'del', n.ip, 'dev', n.dev], n.dev, false, () => result.neighboursRemoved.push(n));
   }
   for (const r of have.routes) {
     if (wantRoutes.has(routeKey(r))) continue;
     const dst = r.dst.includes('/') ? r.dst : `${r.dst}/${hostLen}`;
-    if (await exec([fam, 'route', 'del', dst, 'dev', r.dev, 'proto', proto])) result.routesRemoved.push(r);
+    plan(['route', 'del', dst, 'dev', r.dev, 'proto', proto], r.dev, false, () => result.routesRemoved.push(r));
   }
-
   for (const r of want.routes) {
     if (pending.has(r.dev) || haveRoutes.has(routeKey(r))) continue;
     const scope = ipVersion === 4 ? ['scope', 'link'] : [];
-    if (await exec([fam, 'route', 'replace', `${r.dst}/${hostLen}`, 'dev', r.dev, ...scope, 'proto', proto], r.dev)) {
-      result.routesAdded.push(r);
-    }
+    plan(['route', 'replace', `${r.dst}/${hostLen}`, 'dev', r.dev, ...scope, 'proto', proto], r.dev, true, () => result.routesAdded.push(r));
   }
   for (const n of want.neighbours) {
     if (pending.has(n.dev) || haveNeigh.has(neighKey(n))) continue;
-    if (await exec([fam, 'neigh', 'replace', n.ip, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent', 'protocol', proto], n.dev)) {
-      result.neighboursAdded.push(n);
-    }
+    plan(['neigh', 'replace', n.ip, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent', 'protocol', proto], n.dev, true,
+      () => result.neighboursAdded.push(n));
   }
+
+  const outcomes = await runIpCommands(runner, fam, commands, pending);
+  outcomes.forEach((outcome, i) => {
+    const c = commands[i]!;
+    if (outcome === 'skipped') return;
+    if (outcome === null) {
+      result.commands.push(['ip', ...c.args]);
+      onDone[i]!();
+    } else if (c.skipIfPending && missingDevice(outcome)) {
+      // The interface vanished (or is not there yet) between the read and now.
+      pending.add(c.dev);
+    } else {
+      failures.push(outcome);
+    }
+  });
 
   const keys = [...want.interfaces].filter((i) => !pending.has(i)).sort().flatMap((i) => sysctlKeys(i, ipVersion));
   if (keys.length > 0) {

@@ -109,7 +109,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     metrics.activeProfiles.set(taken.stats.activeProfiles);
     const timer = metrics.applyDuration.startTimer();
     try {
-      const report = await writer.write(taken.state, { reread: wasReread, uninstall: taken.datastoreEmpty });
+      const report = await writer.write(taken.state, { reread: wasReread, uninstall: taken.datastoreEmpty, delta: taken.delta });
       timer();
       metrics.applies.inc();
       for (const s of report.ipSets) {

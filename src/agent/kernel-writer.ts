@@ -3,11 +3,12 @@
 // apply left, when nothing is suspected to have changed behind its back), so an agent that
 // starts over rules it or an earlier instance wrote adopts them and writes only differences:
 // nothing is flushed first.
-import { compileRuleset } from '../../compiler/compile.js';
+import { compileRuleset, recompileIpSetMembers } from '../../compiler/compile.js';
 import { marksFromMask, type CompilerConfig } from '../../compiler/config.js';
 import type { DesiredState } from '../../compiler/desired-state.js';
 import type { Ruleset } from '../../compiler/ruleset.js';
 import type { Dataplane } from '../../dataplane/dataplane.js';
+import type { DesiredStateDelta } from '../calc/index.js';
 import { emptyRuleset, wantsIpv6 } from './desired.js';
 
 export interface WriteOptions {
@@ -18,6 +19,19 @@ export interface WriteOptions {
    * does), rather than keep static chains for a node that has no data.
    */
   uninstall: boolean;
+  /**
+   * What changed in `state` since the previous write (calc's delta). When it holds nothing but
+   * IP set member changes, the previous rulesets are reused with just those sets recompiled.
+   */
+  delta?: DesiredStateDelta;
+}
+
+/** True when a delta changes IP set members and nothing else (no chain can differ). */
+export function onlyIpSetMembers(d: DesiredStateDelta): boolean {
+  return d.endpointsChanged.size === 0 && d.endpointsRemoved.size === 0
+    && d.policiesChanged.size === 0 && d.policiesRemoved.size === 0
+    && d.profilesChanged.size === 0 && d.profilesRemoved.size === 0
+    && d.ipSetsCreated.size === 0 && d.ipSetsDeleted.size === 0;
 }
 
 export interface WriteReport {
@@ -35,6 +49,8 @@ export interface WriteReport {
 
 export class KernelWriter {
   private readonly compilerConfig: Partial<CompilerConfig>;
+  /** The ruleset each family was last compiled to (from the state of the previous write). */
+  private readonly lastCompiled = new Map<4 | 6, Ruleset>();
 
   constructor(private readonly dataplanes: readonly Dataplane[], markMask: number) {
     // One object for the agent's life: the compiler memoises per config object.
@@ -44,7 +60,9 @@ export class KernelWriter {
   async write(state: DesiredState, options: WriteOptions): Promise<WriteReport> {
     const start = performance.now();
     // Compile synchronously: `state` is a live view of the calc graph.
-    const rulesets = this.dataplanes.map((dp) => this.rulesetFor(dp.ipVersion, state, options.uninstall));
+    // A re-read (the periodic refresh) also compiles from scratch, whatever the delta says.
+    const membersOnly = options.delta !== undefined && !options.reread && onlyIpSetMembers(options.delta) ? options.delta : undefined;
+    const rulesets = this.dataplanes.map((dp) => this.rulesetFor(dp.ipVersion, state, options.uninstall, membersOnly));
     const endpoints = options.uninstall ? [] : [...state.endpoints.values()];
     const compiled = performance.now();
     if (options.reread) for (const dp of this.dataplanes) dp.invalidate();
@@ -73,8 +91,14 @@ export class KernelWriter {
    * while a local endpoint has an IPv6 address, else the empty ruleset, which removes what Tabby
    * left there and costs nothing once it is gone.
    */
-  private rulesetFor(ipVersion: 4 | 6, state: DesiredState, uninstall: boolean): Ruleset {
+  private rulesetFor(ipVersion: 4 | 6, state: DesiredState, uninstall: boolean, membersOnly: DesiredStateDelta | undefined): Ruleset {
+    const previous = this.lastCompiled.get(ipVersion);
+    this.lastCompiled.delete(ipVersion); // until this compile succeeds
     if (uninstall || (ipVersion === 6 && !wantsIpv6(state))) return emptyRuleset(ipVersion);
-    return compileRuleset(state, ipVersion, this.compilerConfig);
+    const ruleset = previous && membersOnly
+      ? recompileIpSetMembers(previous, state, membersOnly.ipSetMembers.keys(), this.compilerConfig)
+      : compileRuleset(state, ipVersion, this.compilerConfig);
+    this.lastCompiled.set(ipVersion, ruleset);
+    return ruleset;
   }
 }

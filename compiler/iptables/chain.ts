@@ -3,7 +3,7 @@
 // name and every rule up to this one (Felix's RuleHashes): sha224 of the
 // previous hash (initially of the chain name) and the rule's text, base64url,
 // cut to 16. A rule's hash thus depends on its chain, position and text.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { RenderedChain, RenderedRule } from '../ruleset.js';
 import { CompileError } from '../errors.js';
 import type { Action } from './actions.js';
@@ -48,14 +48,21 @@ export const hashComment = (hash: string): string => `-m comment --comment "cali
 /** Renders a chain: each rule's spec (hash comment first) and hash. */
 export function renderChain(chain: Chain): RenderedChain {
   const name = checkChainName(chain.name);
-  let prev = createHash('sha224').update(name).digest();
+  let prev = sha224(Buffer.from(name, 'utf8'));
   const rules: RenderedRule[] = chain.rules.map((r) => {
     const body = ruleBody(r);
-    prev = createHash('sha224').update(prev).update(`-A ${name} ${body}`).digest();
+    prev = sha224(Buffer.concat([prev, Buffer.from(`-A ${name} ${body}`, 'utf8')]));
     const hash = prev.toString('base64url').slice(0, HASH_LENGTH);
     return { hash, spec: `${hashComment(hash)} ${body}` };
   });
   return { name, rules };
+}
+
+/** sha224 digest; crypto.hash (Node >= 20.12) skips a Hash object per rule. */
+function sha224(data: Buffer): Buffer {
+  return typeof crypto.hash === 'function'
+    ? crypto.hash('sha224', data, 'buffer')
+    : crypto.createHash('sha224').update(data).digest();
 }
 
 /** Chains an action of this chain jumps or goes to. */

@@ -13,14 +13,14 @@
 // failed; treating as missing"), a value that fails validation is treated as a deletion of its
 // key: whatever valid value the key held before stops counting, and the outcome names the key
 // and the reason so the caller can log it.
-import { DEFAULT_TIER, decodeDatastoreValue, deletedUpdate, formatDatastoreKey, parseDatastoreKey, updateKey } from '../model/storage.js';
+import { DEFAULT_TIER, PROFILES_PREFIX, decodeDatastoreValue, deletedUpdate, formatDatastoreKey, parseDatastoreKey, updateKey } from '../model/storage.js';
 import type { DatastoreUpdate, Labels } from '../model/types.js';
 import type { DesiredState } from '../../compiler/desired-state.js';
 import { parseSelector } from '../selector/index.js';
 import { ActiveRules } from './active-rules.js';
 import { hostAddresses, workloadAddresses } from './addresses.js';
 import type { DesiredStateDelta } from './delta.js';
-import { hostEndpointKey, printableEndpointId, workloadEndpointKey } from './endpoint-keys.js';
+import { printableEndpointId } from './endpoint-keys.js';
 import { CalcInputError, type InvalidValue } from './errors.js';
 import type { RawKV } from './ingest.js';
 import { IpSetMembership } from './ipset-members.js';
@@ -70,6 +70,22 @@ export interface CalcStats {
   invalidKeys: number;
 }
 
+/**
+ * Whether a key string can name a profile record: the segments "policy" and "profile" contain
+ * nothing an escape could spell, so every profile key starts with this prefix.
+ */
+const mayBeProfileKey = (key: string): boolean => typeof key === 'string' && key.startsWith(PROFILES_PREFIX);
+
+/** A raw event with its key parsed and its value decoded, ready to apply. */
+interface DecodedEvent {
+  /** The key as the event spelled it. */
+  key: string;
+  canonical: string;
+  /** A deletion when the value failed to decode. */
+  update: DatastoreUpdate;
+  decodeError?: string;
+}
+
 export class CalcGraph {
   private readonly parse: SelectorParser;
   private readonly ipSets = new IpSetMembership();
@@ -94,7 +110,8 @@ export class CalcGraph {
    * it causes are reported by the next flush().
    */
   applyEvent(key: string, value: string | undefined): EventOutcome {
-    return this.applyRaw(key, value).outcome;
+    const event = this.decodeRaw(key, value);
+    return event === undefined ? { status: 'ignored', key } : this.applyDecoded(event);
   }
 
   /**
@@ -105,13 +122,44 @@ export class CalcGraph {
    */
   resync(pairs: Iterable<RawKV>): ResyncResult {
     const out: ResyncResult = { invalid: [], ignored: [], removed: [] };
+    // A graph that held nothing (the first load) can hold nothing the listing lacks.
+    const firstLoad = this.present.size === 0 && this.invalid.size === 0;
     const seen = new Set<string>();
-    for (const { key, value } of pairs) {
-      const { outcome, canonical } = this.applyRaw(key, value);
-      if (canonical !== undefined) seen.add(canonical);
-      if (outcome.status === 'ignored') out.ignored.push(key);
-      else if (outcome.status === 'invalid') out.invalid.push({ key, error: outcome.error });
+    // Outcomes by listing position, as the listing is applied in two passes.
+    const invalidAt: { at: number; invalid: InvalidValue }[] = [];
+    const ignoredAt: { at: number; key: string }[] = [];
+    const applyAt = (at: number, key: string, value: string | undefined): void => {
+      const event = this.decodeRaw(key, value);
+      if (event === undefined) {
+        ignoredAt.push({ at, key });
+        return;
+      }
+      if (!firstLoad) seen.add(event.canonical);
+      const outcome = this.applyDecoded(event);
+      if (outcome.status === 'invalid') invalidAt.push({ at, invalid: { key, error: outcome.error } });
+    };
+    // Profile keys go first, so each endpoint is indexed once, with its final inherited labels,
+    // rather than indexed and then re-indexed as each of its profiles arrives (a listing sorts
+    // profile keys after the endpoints). Each key keeps its listing order, and the graph's state
+    // does not depend on the order of different keys.
+    const rest: RawKV[] = [];
+    const restAt: number[] = [];
+    let at = 0;
+    for (const pair of pairs) {
+      if (mayBeProfileKey(pair.key)) applyAt(at, pair.key, pair.value);
+      else {
+        rest.push(pair);
+        restAt.push(at);
+      }
+      at++;
     }
+    for (let i = 0; i < rest.length; i++) applyAt(restAt[i]!, rest[i]!.key, rest[i]!.value);
+    invalidAt.sort((a, b) => a.at - b.at);
+    for (const { invalid } of invalidAt) out.invalid.push(invalid);
+    ignoredAt.sort((a, b) => a.at - b.at);
+    for (const { key } of ignoredAt) out.ignored.push(key);
+
+    if (firstLoad) return out;
     for (const held of [this.present, this.invalid]) {
       for (const canonical of [...held]) {
         if (seen.has(canonical)) continue;
@@ -132,27 +180,30 @@ export class CalcGraph {
     return this.applyKeyed(update, formatDatastoreKey(updateKey(update)));
   }
 
-  /** One raw event; `canonical` is the key's canonical spelling unless calc ignores the key. */
-  private applyRaw(key: string, value: string | undefined): { outcome: EventOutcome; canonical?: string } {
+  /** One raw event decoded (a failed decode becomes a deletion); undefined if calc ignores the key. */
+  private decodeRaw(key: string, value: string | undefined): DecodedEvent | undefined {
     const k = parseDatastoreKey(key);
-    if (k === undefined || (k.kind === 'policy' && k.tier !== DEFAULT_TIER)) return { outcome: { status: 'ignored', key } };
+    if (k === undefined || (k.kind === 'policy' && k.tier !== DEFAULT_TIER)) return undefined;
     // Only an escape can be spelled two ways (%2f, %2F); otherwise the key is already canonical.
     const canonical = key.includes('%') ? formatDatastoreKey(k) : key;
-    if (value === undefined) {
-      this.applyKeyed(deletedUpdate(k), canonical);
-      return { outcome: { status: 'applied', key }, canonical };
-    }
-    let update: DatastoreUpdate;
+    if (value === undefined) return { key, canonical, update: deletedUpdate(k) };
     try {
-      update = decodeDatastoreValue(k, value);
+      return { key, canonical, update: decodeDatastoreValue(k, value) };
     } catch (err) {
-      this.applyKeyed(deletedUpdate(k), canonical);
+      return { key, canonical, update: deletedUpdate(k), decodeError: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private applyDecoded(event: DecodedEvent): EventOutcome {
+    const { key, canonical, update, decodeError } = event;
+    if (decodeError !== undefined) {
+      this.applyKeyed(update, canonical);
       this.invalid.add(canonical);
-      return { outcome: { status: 'invalid', key, error: err instanceof Error ? err.message : String(err) }, canonical };
+      return { status: 'invalid', key, error: decodeError };
     }
     const error = this.applyKeyed(update, canonical);
-    if (error !== undefined) return { outcome: { status: 'invalid', key, error: error.message }, canonical };
-    return { outcome: { status: 'applied', key }, canonical };
+    if (error !== undefined) return { status: 'invalid', key, error: error.message };
+    return { status: 'applied', key };
   }
 
   /** Applies a decoded update of the key spelled `canonical` (a policy of the default tier). */
@@ -178,7 +229,10 @@ export class CalcGraph {
 
     switch (update.kind) {
       case 'workloadEndpoint': {
-        const key = workloadEndpointKey(update.id);
+        // The canonical datastore key names the endpoint inside the graph: already a flat string
+        // held in `present`, and it orders like workloadEndpointKey (the same escaped segments,
+        // each followed by '/'), so interface-name clashes resolve as in the full computation.
+        const key = canonical;
         const local = update.id.node === this.node;
         const v = update.value;
         if (v !== undefined) {
@@ -194,7 +248,7 @@ export class CalcGraph {
       }
       case 'hostEndpoint': {
         // Host endpoints are members of IP sets; their own policy is not rendered yet.
-        const key = hostEndpointKey(update.id);
+        const key = canonical;
         const v = update.value;
         if (v !== undefined) {
           this.ipSets.updateAddresses(key, hostAddresses(v));

@@ -170,16 +170,18 @@ export class IpSetMembership {
   }
 
   private addAddresses(setId: string, set: LiveSet, addrs: EndpointAddresses): void {
-    for (const a of addrs.v4) this.addMember(setId, set.v4, a, 'v4');
-    for (const a of addrs.v6) this.addMember(setId, set.v6, a, 'v6');
+    // Indexed loops: this runs for every member of every set at start-up.
+    for (let i = 0; i < addrs.v4.length; i++) this.addMember(setId, set, 'v4', addrs.v4[i]!);
+    for (let i = 0; i < addrs.v6.length; i++) this.addMember(setId, set, 'v6', addrs.v6[i]!);
   }
 
   private removeAddresses(setId: string, set: LiveSet, addrs: EndpointAddresses): void {
-    for (const a of addrs.v4) this.removeMember(setId, set.v4, a, 'v4');
-    for (const a of addrs.v6) this.removeMember(setId, set.v6, a, 'v6');
+    for (const a of addrs.v4) this.removeMember(setId, set, 'v4', a);
+    for (const a of addrs.v6) this.removeMember(setId, set, 'v6', a);
   }
 
-  private addMember(setId: string, members: Set<string>, a: string, family: 'v4' | 'v6'): void {
+  private addMember(setId: string, set: LiveSet, family: 'v4' | 'v6', a: string): void {
+    const members = set[family];
     if (members.has(a)) {
       const k = `${setId}\0${a}`;
       this.extraRefs.set(k, (this.extraRefs.get(k) ?? 0) + 1);
@@ -187,11 +189,12 @@ export class IpSetMembership {
     }
     this.noteOrigin(setId, family, a, false);
     members.add(a);
-    this.bump(setId);
+    set.revision++;
     this.memberTotal++;
   }
 
-  private removeMember(setId: string, members: Set<string>, a: string, family: 'v4' | 'v6'): void {
+  private removeMember(setId: string, set: LiveSet, family: 'v4' | 'v6', a: string): void {
+    const members = set[family];
     const k = `${setId}\0${a}`;
     const extra = this.extraRefs.get(k);
     if (extra !== undefined) {
@@ -202,13 +205,8 @@ export class IpSetMembership {
     if (!members.has(a)) return;
     this.noteOrigin(setId, family, a, true);
     members.delete(a);
-    this.bump(setId);
+    set.revision++;
     this.memberTotal--;
-  }
-
-  private bump(setId: string): void {
-    const set = this.live.get(setId);
-    if (set) set.revision++;
   }
 
   /** Records an address's presence at the last flush, for sets whose changes are reported as members. */

@@ -6,6 +6,8 @@ import { labelsEqual, mergeLabels, profileLabels, type ProfileLabelSource } from
 
 /** The labels one profile list contributes, shared by every endpoint with that list. */
 interface ProfileListEntry {
+  /** JSON of profileIds, the entry's key in `lists` (one string shared by its endpoints). */
+  key: string;
   profileIds: readonly string[];
   labels: Labels;
   endpoints: Set<string>;
@@ -36,7 +38,7 @@ export class LabelInheritance {
     const list = this.acquireList(listKey, profileIds, key);
     if (old !== undefined && old.listKey !== listKey) this.releaseList(old.listKey, key);
     const effective = mergeLabels(own, list.labels);
-    this.endpoints.set(key, { own, listKey, effective });
+    this.endpoints.set(key, { own, listKey: list.key, effective });
     if (old === undefined || !labelsEqual(old.effective, effective)) this.onLabels(key, effective);
   }
 
@@ -84,7 +86,7 @@ export class LabelInheritance {
   private acquireList(listKey: string, profileIds: readonly string[], endpointKey: string): ProfileListEntry {
     let list = this.lists.get(listKey);
     if (list === undefined) {
-      list = { profileIds, labels: profileLabels(profileIds, this.lookup), endpoints: new Set() };
+      list = { key: listKey, profileIds, labels: profileLabels(profileIds, this.lookup), endpoints: new Set() };
       this.lists.set(listKey, list);
       for (const p of profileIds) {
         let keys = this.listsByProfile.get(p);

@@ -55,9 +55,15 @@ export function profileLabels(
 export function mergeLabels(own: Labels, inherited: Labels): Labels {
   if (isEmpty(inherited)) return own;
   if (isEmpty(own)) return inherited;
-  const out = Object.create(null) as Record<string, string>;
+  // One merged object per endpoint: built as an ordinary object and then cut loose from
+  // Object.prototype, as V8 keeps that in its compact form, while Object.create(null) starts
+  // as a hash table of several times the size. Only a "__proto__" key needs the latter, as
+  // assigning it to an ordinary object would set the prototype instead.
+  const protoKey = hasOwn(own, '__proto__') || hasOwn(inherited, '__proto__');
+  const out = (protoKey ? Object.create(null) : {}) as Record<string, string>;
   for (const k of Object.keys(inherited)) out[k] = inherited[k]!;
   for (const k of Object.keys(own)) out[k] = own[k]!;
+  if (!protoKey) Object.setPrototypeOf(out, null);
   return out;
 }
 

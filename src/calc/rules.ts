@@ -19,7 +19,7 @@ export interface PreparedRules {
   /** Every IP set the rules use, by id. */
   ipSets: ReadonlyMap<string, Selector>;
   /** Stable text of ruleSet, to tell a real change from a re-sent value. */
-  fingerprint: string;
+  readonly fingerprint: string;
 }
 
 const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
@@ -36,7 +36,15 @@ export function prepareRules(
     inbound: inbound.map((r, i) => resolveRule(r, `${where} inbound rule ${i + 1}`, ipSets, parse)),
     outbound: outbound.map((r, i) => resolveRule(r, `${where} outbound rule ${i + 1}`, ipSets, parse)),
   };
-  return { ruleSet, ipSets, fingerprint: JSON.stringify(ruleSet) };
+  // Computed on first use: only a re-sent value is ever compared with what it replaces.
+  let fingerprint: string | undefined;
+  return {
+    ruleSet,
+    ipSets,
+    get fingerprint(): string {
+      return (fingerprint ??= JSON.stringify(ruleSet));
+    },
+  };
 }
 
 function resolveRule(rule: Rule, where: string, ipSets: Map<string, Selector>, parse: SelectorParser): ResolvedRule {

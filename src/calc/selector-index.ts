@@ -1,6 +1,7 @@
 // Which selectors match which labelled items, kept up to date in both directions.
 //
-// Items are indexed by label key and value; each selector is filed under the one label
+// Items are indexed by label key, and by value for the keys whose values some selector
+// restricts (filed on first use); each selector is filed under the one label
 // restriction it implies that currently has the fewest items (`a == "x"` under a=x,
 // `has(a)` under a, `a in {"x","y"}` under a=x and a=y). Then:
 //  - an item change re-evaluates only the selectors filed under its old or new labels, plus
@@ -29,6 +30,17 @@ interface SelectorEntry {
   matches: Set<string>;
 }
 
+/**
+ * The items that have one label key, each id with its labels (so a scan needs no second lookup).
+ * They are also filed by value, but only once a selector restricts the key's values: most label
+ * keys (a pod's template hash, say) never are, and filing each of their values would cost a map
+ * per item for nothing.
+ */
+interface ItemsWithKey {
+  items: Map<string, Labels>;
+  byValue?: Map<string, Map<string, Labels>>;
+}
+
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
@@ -42,9 +54,8 @@ function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
 
 export class SelectorIndex {
   private readonly items = new Map<string, Labels>();
-  /** label key -> value -> item ids */
-  private readonly itemsByLabel = new Map<string, Map<string, Set<string>>>();
-  private readonly itemCountByKey = new Map<string, number>();
+  /** label key -> the items that have it (and, once a selector needs it, by value) */
+  private readonly itemsByLabel = new Map<string, ItemsWithKey>();
 
   private readonly selectors = new Map<string, SelectorEntry>();
   private readonly selectorsByKey = new Map<string, Set<string>>();
@@ -63,27 +74,37 @@ export class SelectorIndex {
   updateItem(id: string, labels: Labels): void {
     const old = this.items.get(id);
     if (old === labels) return;
-    this.items.set(id, labels);
-    if (old !== undefined) {
-      if (labelsEqual(old, labels)) return;
-      this.unindexItem(id, old);
+    if (old === undefined) {
+      this.items.set(id, labels);
+      this.indexItem(id, labels);
+      // A new item: one labels object never yields a selector twice, so no de-duplication.
+      // (A first load indexes every item before any selector exists.)
+      if (this.selectors.size > 0) this.forEachCandidate(labels, (selId) => this.reevaluate(selId, id, labels));
+      return;
     }
+    // An equal labels object changes nothing; the index keeps the object it holds.
+    if (labelsEqual(old, labels)) return;
+    this.items.set(id, labels);
+    this.unindexItem(id, old);
     this.indexItem(id, labels);
     const candidates = new Set<string>();
-    if (old !== undefined) this.forEachCandidate(old, (s) => candidates.add(s));
+    this.forEachCandidate(old, (s) => candidates.add(s));
     this.forEachCandidate(labels, (s) => candidates.add(s));
-    for (const selId of candidates) {
-      const entry = this.selectors.get(selId)!;
-      const was = entry.matches.has(id);
-      const now = entry.selector.matches(labels);
-      if (was === now) continue;
-      if (now) {
-        entry.matches.add(id);
-        this.listener.onMatchStarted(selId, id);
-      } else {
-        entry.matches.delete(id);
-        this.listener.onMatchStopped(selId, id);
-      }
+    for (const selId of candidates) this.reevaluate(selId, id, labels);
+  }
+
+  /** Re-evaluates one selector against one item's new labels and reports a change of match. */
+  private reevaluate(selId: string, id: string, labels: Labels): void {
+    const entry = this.selectors.get(selId)!;
+    const was = entry.matches.has(id);
+    const now = entry.selector.matches(labels);
+    if (was === now) return;
+    if (now) {
+      entry.matches.add(id);
+      this.listener.onMatchStarted(selId, id);
+    } else {
+      entry.matches.delete(id);
+      this.listener.onMatchStopped(selId, id);
     }
   }
 
@@ -124,15 +145,15 @@ export class SelectorIndex {
       return;
     }
     const entry: SelectorEntry = { selector, canonical, filing: this.chooseFiling(selector), matches: new Set() };
-    this.forEachItemCandidate(entry.filing, (itemId, labels) => {
+    this.forEachItemCandidate(entry.filing, (labels, itemId) => {
       if (selector.matches(labels)) entry.matches.add(itemId);
     });
     if (old !== undefined) this.unfileSelector(id, old.filing);
     this.selectors.set(id, entry);
     this.fileSelector(id, entry.filing);
-    for (const itemId of entry.matches) {
+    entry.matches.forEach((itemId) => {
       if (old === undefined || !old.matches.has(itemId)) this.listener.onMatchStarted(id, itemId);
-    }
+    });
     if (old !== undefined) {
       for (const itemId of old.matches) {
         if (!entry.matches.has(itemId)) this.listener.onMatchStopped(id, itemId);
@@ -162,25 +183,24 @@ export class SelectorIndex {
     }
   }
 
-  private forEachItemCandidate(filing: Filing, fn: (itemId: string, labels: Labels) => void): void {
+  /**
+   * Calls fn for every item the filing admits. Map.forEach, as a scan visits hundreds of
+   * thousands of items at start-up and for-of would allocate an entry pair for each.
+   */
+  private forEachItemCandidate(filing: Filing, fn: (labels: Labels, itemId: string) => void): void {
     switch (filing.kind) {
       case 'none':
         return;
       case 'all':
-        for (const [id, labels] of this.items) fn(id, labels);
+        this.items.forEach(fn);
         return;
-      case 'key': {
-        const byValue = this.itemsByLabel.get(filing.key);
-        if (byValue) for (const ids of byValue.values()) for (const id of ids) fn(id, this.items.get(id)!);
+      case 'key':
+        this.itemsByLabel.get(filing.key)?.items.forEach(fn);
         return;
-      }
       case 'values': {
-        const byValue = this.itemsByLabel.get(filing.key);
+        const byValue = this.itemsByValue(filing.key);
         if (!byValue) return;
-        for (const v of filing.values) {
-          const ids = byValue.get(v);
-          if (ids) for (const id of ids) fn(id, this.items.get(id)!);
-        }
+        for (const v of filing.values) byValue.get(v)?.forEach(fn);
         return;
       }
     }
@@ -193,7 +213,7 @@ export class SelectorIndex {
     for (const [key, r] of selector.labelRestrictions()) {
       if (r.mustHaveOneOfValues !== undefined) {
         if (r.mustHaveOneOfValues.size === 0) return { kind: 'none' };
-        const byValue = this.itemsByLabel.get(key);
+        const byValue = this.itemsByValue(key);
         let cost = 0;
         for (const v of r.mustHaveOneOfValues) cost += byValue?.get(v)?.size ?? 0;
         // A value list costs one lookup per value on the item side too; prefer it on ties.
@@ -202,7 +222,7 @@ export class SelectorIndex {
           bestCost = cost;
         }
       } else if (r.mustBePresent) {
-        const cost = this.itemCountByKey.get(key) ?? 0;
+        const cost = this.itemsByLabel.get(key)?.items.size ?? 0;
         if (cost < bestCost) {
           best = { kind: 'key', key };
           bestCost = cost;
@@ -255,27 +275,46 @@ export class SelectorIndex {
     }
   }
 
+  /** The items with the key, by value (filed now if no selector needed them before). */
+  private itemsByValue(key: string): Map<string, Map<string, Labels>> | undefined {
+    const withKey = this.itemsByLabel.get(key);
+    if (withKey === undefined) return undefined;
+    if (withKey.byValue === undefined) {
+      const byValue = new Map<string, Map<string, Labels>>();
+      withKey.items.forEach((labels, id) => fileItemValue(byValue, id, labels, labels[key]!));
+      withKey.byValue = byValue;
+    }
+    return withKey.byValue;
+  }
+
   private indexItem(id: string, labels: Labels): void {
     for (const k in labels) {
       if (!hasOwn(labels, k)) continue;
-      const byValue = getOrCreate(this.itemsByLabel, k, () => new Map());
-      getOrCreate(byValue, labels[k]!, () => new Set<string>()).add(id);
-      this.itemCountByKey.set(k, (this.itemCountByKey.get(k) ?? 0) + 1);
+      let withKey = this.itemsByLabel.get(k);
+      if (withKey === undefined) this.itemsByLabel.set(k, (withKey = { items: new Map() }));
+      withKey.items.set(id, labels);
+      if (withKey.byValue !== undefined) fileItemValue(withKey.byValue, id, labels, labels[k]!);
     }
   }
 
   private unindexItem(id: string, labels: Labels): void {
     for (const k in labels) {
       if (!hasOwn(labels, k)) continue;
-      const byValue = this.itemsByLabel.get(k);
-      const ids = byValue?.get(labels[k]!);
-      if (!byValue || !ids) continue;
-      ids.delete(id);
-      if (ids.size === 0) byValue.delete(labels[k]!);
-      if (byValue.size === 0) this.itemsByLabel.delete(k);
-      const n = (this.itemCountByKey.get(k) ?? 1) - 1;
-      if (n === 0) this.itemCountByKey.delete(k);
-      else this.itemCountByKey.set(k, n);
+      const withKey = this.itemsByLabel.get(k);
+      if (withKey === undefined || !withKey.items.delete(id)) continue;
+      if (withKey.items.size === 0) {
+        this.itemsByLabel.delete(k);
+        continue;
+      }
+      const v = labels[k]!;
+      const items = withKey.byValue?.get(v);
+      if (items !== undefined && items.delete(id) && items.size === 0) withKey.byValue!.delete(v);
     }
   }
+}
+
+function fileItemValue(byValue: Map<string, Map<string, Labels>>, id: string, labels: Labels, value: string): void {
+  let items = byValue.get(value);
+  if (items === undefined) byValue.set(value, (items = new Map()));
+  items.set(id, labels);
 }

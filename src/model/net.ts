@@ -15,18 +15,39 @@ export interface Cidr extends IpAddress {
   prefixLength: number;
 }
 
-function parseIpv4Bytes(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
+/**
+ * Scans a dotted quad in text[start, end): four decimal octets 0-255 without leading zeros.
+ * Writes the octets to `out` when given. A character scan, as this runs for every address of
+ * every endpoint at start-up.
+ */
+function scanIpv4(text: string, start: number, end: number, out: Uint8Array | undefined): boolean {
+  let part = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      if (digits === 0 || part === 3) return false;
+      if (out) out[part] = n;
+      part++;
+      n = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39) return false;
+    if (digits > 0 && n === 0) return false; // a leading zero
+    n = n * 10 + (c - 0x30);
+    digits++;
+    if (n > 255) return false;
   }
-  return out;
+  if (part !== 3 || digits === 0) return false;
+  if (out) out[3] = n;
+  return true;
+}
+
+function parseIpv4Bytes(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  return scanIpv4(text, 0, text.length, out) ? out : undefined;
 }
 
 function parseIpv6Bytes(text: string): Uint8Array | undefined {
@@ -88,7 +109,11 @@ export function parseIpAddress(text: string): IpAddress | undefined {
 
 /** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
 export function formatIpAddress(ip: IpAddress): string {
-  if (ip.version === 4) return Array.from(ip.bytes).join('.');
+  if (ip.version === 4) {
+    const b = ip.bytes;
+    // join() makes one flat string (a template would keep a tree of string pieces alive).
+    return [b[0], b[1], b[2], b[3]].join('.');
+  }
   const words: number[] = [];
   for (let i = 0; i < 16; i += 2) words.push((ip.bytes[i]! << 8) | ip.bytes[i + 1]!);
   let bestStart = -1;
@@ -130,8 +155,8 @@ export function parseCidr(text: string, opts: { allowBareAddress?: boolean } = {
   const bits = ip.version === 4 ? 32 : 128;
   prefixLength ??= bits;
   if (prefixLength > bits) return undefined;
-  const bytes = new Uint8Array(ip.bytes);
-  for (let i = 0; i < bytes.length; i++) {
+  const bytes = ip.bytes; // freshly parsed: masked in place
+  for (let i = prefixLength >> 3; i < bytes.length; i++) {
     const keep = Math.max(0, Math.min(8, prefixLength - i * 8));
     bytes[i]! &= (0xff << (8 - keep)) & 0xff;
   }
@@ -140,6 +165,19 @@ export function parseCidr(text: string, opts: { allowBareAddress?: boolean } = {
 
 export function formatCidr(c: Cidr): string {
   return `${formatIpAddress(c)}/${c.prefixLength}`;
+}
+
+/**
+ * Whether the text is an IPv4 /32 network already in canonical form ("10.0.0.1/32"), i.e.
+ * formatCidr(parseCidr(text)) === text. The common case for endpoint addresses, answered
+ * without allocating.
+ */
+export function isCanonicalIpv4HostNetwork(text: string): boolean {
+  const n = text.length;
+  return (
+    n > 3 && text.charCodeAt(n - 3) === 0x2f /* / */ && text.charCodeAt(n - 2) === 0x33 /* 3 */ &&
+    text.charCodeAt(n - 1) === 0x32 /* 2 */ && scanIpv4(text, 0, n - 3, undefined)
+  );
 }
 
 /** The canonical form of a CIDR text, or undefined if it is not one. */
@@ -174,8 +212,11 @@ export function cidrContains(net: Cidr, ip: IpAddress): boolean {
  * A 48-bit MAC in any of Go's ParseMAC spellings (`01:23:45:67:89:ab`,
  * `01-23-45-67-89-ab`, `0123.4567.89ab`), as lower-case colon-separated text.
  */
+const CANONICAL_MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
 export function canonicalMac(text: string): string | undefined {
   if (typeof text !== 'string') return undefined;
+  if (CANONICAL_MAC_RE.test(text)) return text; // already lower-case and colon-separated
   let hex: string;
   if (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(text) || /^[0-9a-fA-F]{2}(-[0-9a-fA-F]{2}){5}$/.test(text)) {
     hex = text.replace(/[-:]/g, '');

@@ -16,12 +16,14 @@ export const HOSTS_PREFIX = `${CALICO_PREFIX}host/`;
 
 /** A key segment: `%` is written `%25` and `/` is written `%2f`. */
 export function escapeKeySegment(s: string): string {
+  if (!s.includes('%') && !s.includes('/')) return s;
   return s.replace(/%/g, '%25').replace(/\//g, '%2f');
 }
 
 /** Inverse of escapeKeySegment; undefined for any other `%` sequence or an empty segment. */
 export function unescapeKeySegment(s: string): string | undefined {
   if (s === '') return undefined;
+  if (!s.includes('%')) return s; // the common case: nothing to unescape
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
@@ -67,11 +69,16 @@ export function formatDatastoreKey(key: DatastoreKey): string {
 export function parseDatastoreKey(key: string): DatastoreKey | undefined {
   if (typeof key !== 'string' || !key.startsWith(CALICO_PREFIX)) return undefined;
   const raw = key.slice(CALICO_PREFIX.length).split('/');
-  const segs: string[] = [];
-  for (const r of raw) {
-    const s = unescapeKeySegment(r);
-    if (s === undefined) return undefined;
-    segs.push(s);
+  let segs = raw;
+  if (key.includes('%')) {
+    segs = [];
+    for (const r of raw) {
+      const s = unescapeKeySegment(r);
+      if (s === undefined) return undefined;
+      segs.push(s);
+    }
+  } else if (raw.includes('')) {
+    return undefined; // an empty segment names nothing
   }
   const [a, b, c, d, e, f, g] = segs;
   const n = segs.length;

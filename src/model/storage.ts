@@ -13,7 +13,7 @@ import type {
   Profile, ProfileRulesData, Resource, ResourceKind, WorkloadEndpoint, WorkloadEndpointData, WorkloadEndpointId,
 } from './types.js';
 import {
-  checkHostNetwork, checkInterfaceName, checkIpAddress, checkLabels, checkMac, checkResourceName, checkTags,
+  checkHostNetwork, checkInterfaceName, checkIpAddress, checkMac, checkOwnedLabels, checkResourceName, checkTags,
 } from './validation.js';
 
 export * from './storage-keys.js';
@@ -214,7 +214,21 @@ function decodePolicy(raw: unknown): PolicyData {
 function decodeList<T>(o: RawObject, key: string, each: (v: unknown, path: string) => T): T[] {
   const v = own(o, key);
   if (!present(v)) return [];
-  return readList(v, key).map((x, i) => each(x, fieldPath(key, i)));
+  const list = readList(v, key);
+  // The list was parsed from this value's JSON and belongs to no one else: it is kept as the
+  // result while every element is already in decoded form (a canonical address, a name), and
+  // copied from the first one that is not.
+  let out: T[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    const decoded = each(x, fieldPath(key, i));
+    if (out === undefined) {
+      if (decoded === x) continue;
+      out = list.slice(0, i) as T[];
+    }
+    out.push(decoded);
+  }
+  return out ?? (list as T[]);
 }
 
 const STATE_RE = /^[a-z]{1,32}$/;
@@ -253,7 +267,7 @@ function decodeWorkloadEndpoint(raw: unknown): WorkloadEndpointData {
     profileIds: decodeList(o, 'profile_ids', checkResourceName),
     ipv4Nets,
     ipv6Nets,
-    labels: present(own(o, 'labels')) ? checkLabels(o.labels, 'labels') : {},
+    labels: present(own(o, 'labels')) ? checkOwnedLabels(o.labels, 'labels') : {},
   };
   if (present(own(o, 'mac')) && o.mac !== '') w.mac = checkMac(o.mac, 'mac');
   const nat4 = decodeNats(o, 'ipv4_nat', 4, ipv4Nets);
@@ -275,7 +289,7 @@ function decodeHostEndpoint(raw: unknown): HostEndpointData {
     expectedIpv4Addrs: decodeList(o, 'expected_ipv4_addrs', (v, p) => checkIpAddress(v, p, 4)),
     expectedIpv6Addrs: decodeList(o, 'expected_ipv6_addrs', (v, p) => checkIpAddress(v, p, 6)),
     profileIds: decodeList(o, 'profile_ids', checkResourceName),
-    labels: present(own(o, 'labels')) ? checkLabels(o.labels, 'labels') : {},
+    labels: present(own(o, 'labels')) ? checkOwnedLabels(o.labels, 'labels') : {},
   };
   if (present(own(o, 'name')) && o.name !== '') h.interfaceName = checkInterfaceName(o.name, 'name');
   if (h.interfaceName === undefined && !h.expectedIpv4Addrs.length && !h.expectedIpv6Addrs.length) {
@@ -289,7 +303,6 @@ function decodeHostEndpoint(raw: unknown): HostEndpointData {
  * naming the key and the field (e.g. `inbound_rules[0].dst_ports[0]`).
  */
 export function decodeDatastoreValue(key: DatastoreKey, json: string): DatastoreUpdate {
-  const where = formatDatastoreKey(key);
   try {
     let raw: unknown;
     try {
@@ -303,7 +316,7 @@ export function decodeDatastoreValue(key: DatastoreKey, json: string): Datastore
       case 'profileTags':
         return { ...key, value: checkTags(raw, '') };
       case 'profileLabels':
-        return { ...key, value: checkLabels(raw, '') };
+        return { ...key, value: checkOwnedLabels(raw, '') };
       case 'policy':
         return { ...key, value: decodePolicy(raw) };
       case 'workloadEndpoint':
@@ -312,7 +325,8 @@ export function decodeDatastoreValue(key: DatastoreKey, json: string): Datastore
         return { ...key, value: decodeHostEndpoint(raw) };
     }
   } catch (e) {
-    if (e instanceof ValidationError) throw e.in(where);
+    // The key is spelled out only for an error message.
+    if (e instanceof ValidationError) throw e.in(formatDatastoreKey(key));
     throw e;
   }
 }

@@ -9,7 +9,7 @@ import {
   INTERFACE_NAME_RULE, isValidInterfaceName, isValidLabelKey, isValidLabelValue, isValidName,
   isValidResourceName, isValidTag, LABEL_KEY_RULE, LABEL_VALUE_RULE, NAME_RULE, RESOURCE_NAME_RULE, TAG_RULE,
 } from './names.js';
-import { canonicalMac, cidrContains, formatCidr, formatIpAddress, parseCidr, parseIpAddress, type IpVersion } from './net.js';
+import { canonicalMac, cidrContains, isCanonicalIpv4HostNetwork, formatCidr, formatIpAddress, parseCidr, parseIpAddress, type IpVersion } from './net.js';
 import { checkKeys, own, present, readBoolean, readList, readObject, readString, setOwn, type RawObject } from './read.js';
 import { checkSelector as checkSelectorField, parseRules } from './rules.js';
 import type {
@@ -44,16 +44,38 @@ export function checkInterfaceName(v: unknown, path: string): string {
 /** Labels: keys and values checked; built with own properties only. */
 export function checkLabels(v: unknown, path: string): Record<string, string> {
   const o = readObject(v, path);
+  checkLabelEntries(o, path);
   const out: Record<string, string> = {};
   for (const key of Object.keys(o)) {
-    const p = fieldPath(path, key);
-    if (!isValidLabelKey(key)) throw invalid(p, key, LABEL_KEY_RULE);
-    const value = o[key];
-    if (typeof value !== 'string') throw invalid(p, value, 'a label value must be a string (quote numbers and booleans)');
-    if (!isValidLabelValue(value)) throw invalid(p, value, LABEL_VALUE_RULE);
-    setOwn(out, key, value);
+    // Plain assignment makes an own property for every key but "__proto__" (an accessor).
+    if (key === '__proto__') setOwn(out, key, o[key] as string);
+    else out[key] = o[key] as string;
   }
   return out;
+}
+
+/**
+ * checkLabels for an object nobody else holds, such as one JSON.parse has just made: the same
+ * checks and errors, but an ordinary object (own properties, Object.prototype) is returned
+ * itself instead of a copy, saving an object per endpoint at start-up.
+ */
+export function checkOwnedLabels(v: unknown, path: string): Record<string, string> {
+  const o = readObject(v, path);
+  if (Object.getPrototypeOf(o) !== Object.prototype) return checkLabels(o, path);
+  checkLabelEntries(o, path);
+  return o as Record<string, string>;
+}
+
+/** Every key a label key and every value a label value, in order, or an error naming the first that is not. */
+function checkLabelEntries(o: RawObject, path: string): void {
+  for (const key of Object.keys(o)) {
+    if (!isValidLabelKey(key)) throw invalid(fieldPath(path, key), key, LABEL_KEY_RULE);
+    const value = o[key];
+    if (typeof value !== 'string') {
+      throw invalid(fieldPath(path, key), value, 'a label value must be a string (quote numbers and booleans)');
+    }
+    if (!isValidLabelValue(value)) throw invalid(fieldPath(path, key), value, LABEL_VALUE_RULE);
+  }
 }
 
 /** Tags: names, duplicates dropped, order kept. */
@@ -93,6 +115,7 @@ export function checkIpAddress(v: unknown, path: string, version?: IpVersion): s
 /** An endpoint address: a /32 (IPv4) or /128 (IPv6) network. */
 export function checkHostNetwork(v: unknown, path: string, version?: IpVersion): string {
   const s = readString(v, path);
+  if (version !== 6 && isCanonicalIpv4HostNetwork(s)) return s; // already valid and canonical
   const c = parseCidr(s);
   if (!c) throw invalid(path, v, 'must be a network such as 10.0.0.1/32 or fd00::1/128');
   if (c.prefixLength !== (c.version === 4 ? 32 : 128)) throw invalid(path, v, 'must be a /32 (IPv4) or /128 (IPv6) network');

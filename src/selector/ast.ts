@@ -49,7 +49,8 @@ abstract class LabelValueNode extends SelectorNode {
 export class EqNode extends LabelValueNode {
   protected readonly op = ' == ';
   matches(labels: Labels): boolean {
-    return labelValue(labels, this.key) === this.value;
+    // Compare first: the own-property check is needed only for an equal value.
+    return labels[this.key] === this.value && hasOwnProperty.call(labels, this.key);
   }
   override restrictions(): Restrictions {
     return new Map([[this.key, { present: true, values: new Set([this.value]) }]]);
@@ -59,8 +60,8 @@ export class EqNode extends LabelValueNode {
 export class NeNode extends LabelValueNode {
   protected readonly op = ' != ';
   matches(labels: Labels): boolean {
-    // A missing label is "not equal".
-    return labelValue(labels, this.key) !== this.value;
+    // A missing label is "not equal"; an inherited property is no label.
+    return labels[this.key] !== this.value || !hasOwnProperty.call(labels, this.key);
   }
 }
 
@@ -116,8 +117,9 @@ abstract class SetNode extends SelectorNode {
 export class InNode extends SetNode {
   protected readonly op = ' in ';
   matches(labels: Labels): boolean {
-    const v = labelValue(labels, this.key);
-    return v !== undefined && this.set.has(v);
+    // The set holds strings only, so an undefined value is never in it.
+    const v = labels[this.key];
+    return this.set.has(v!) && hasOwnProperty.call(labels, this.key);
   }
   override restrictions(): Restrictions {
     return new Map([[this.key, { present: true, values: new Set(this.values) }]]);
@@ -127,9 +129,9 @@ export class InNode extends SetNode {
 export class NotInNode extends SetNode {
   protected readonly op = ' not in ';
   matches(labels: Labels): boolean {
-    // A missing label is "not in" any set.
-    const v = labelValue(labels, this.key);
-    return v === undefined || !this.set.has(v);
+    // A missing label is "not in" any set; an inherited property is no label.
+    const v = labels[this.key];
+    return !this.set.has(v!) || !hasOwnProperty.call(labels, this.key);
   }
 }
 

@@ -1,12 +1,17 @@
 // A parsed selector: the node tree plus its cached canonical text and unique id.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Labels } from '../model/types.js';
 import type { SelectorNode } from './ast.js';
 import type { LabelRestriction, Selector } from './types.js';
 
 /** Calico's hash.MakeUniqueID("s", canonical): "s:" + unpadded base64url(sha224("s:" + canonical)). */
 export function selectorUniqueId(canonical: string): string {
-  return 's:' + createHash('sha224').update('s:' + canonical, 'utf8').digest('base64url');
+  const text = 's:' + canonical;
+  // crypto.hash (Node >= 20.12) skips the Hash object: thousands of selectors hash at start-up.
+  const digest = typeof crypto.hash === 'function'
+    ? crypto.hash('sha224', text, 'base64url')
+    : crypto.createHash('sha224').update(text, 'utf8').digest('base64url');
+  return 's:' + digest;
 }
 
 export class ParsedSelector implements Selector {

@@ -1,6 +1,6 @@
 // Raw datastore pairs to updates: good values decode, bad ones are reported and skipped.
 import t from 'tap';
-import { CalcGraph, createCalcGraph, updatesFromKVs } from '../../src/calc/index.js';
+import { CalcGraph, createCalcGraph, desiredStateFromKVs, updatesFromKVs } from '../../src/calc/index.js';
 
 t.test('decodes, skips and reports', (t) => {
   const ep = '/calico/v1/host/n1/workload/k8s/ns%2fpod/endpoint/eth0';
@@ -74,5 +74,66 @@ t.test('raw events: outcomes, invalid values count as deletions, stats and resyn
   t.same([...d.policiesRemoved], ['p']);
   t.same(d.endpointsChanged.get('cali1')!.ingressPolicies, []);
   t.same(g.stats(), { localEndpoints: 1, activePolicies: 0, activeProfiles: 0, ipSets: 0, ipSetMembers: 0, datastoreKeys: 1, invalidKeys: 0 });
+  t.end();
+});
+
+t.test('a listing applies profiles first yet reports outcomes in listing order', (t) => {
+  // Profile keys sort after endpoints in a listing; the graph applies them first (so endpoints
+  // are indexed once) but must report invalid and ignored keys in the order they were listed,
+  // and let a later value of the same key win.
+  const ep = (name: string, iface: string, profiles: string[], labels: Record<string, string> = {}) => ({
+    key: `/calico/v1/host/n1/workload/k8s/${name}/endpoint/eth0`,
+    value: JSON.stringify({ state: 'active', name: iface, profile_ids: profiles, ipv4_nets: [`198.18.0.${iface.length}/32`], ipv6_nets: [], labels }),
+  });
+  const listing = [
+    ep('a', 'cali1', ['web']),
+    { key: '/calico/v1/config/One', value: '1' },
+    { key: '/calico/v1/host/n1/workload/k8s/bad/endpoint/eth0', value: '{not json' },
+    ep('b', 'cali22', ['web', 'db'], { role: 'x' }),
+    { key: '/calico/v1/policy/tier/default/policy/p', value: '{"selector":"has(db) && role == \'x\'","inbound_rules":[{"action":"allow","src_selector":"app == \'web\'"}]}' },
+    { key: '/calico/v1/policy/profile/web/labels', value: '{"app":"web"}' },
+    { key: '/calico/v1/policy/profile/web/tags', value: '["bad tag"]' },
+    { key: '/calico/v1/policy/profile/%zz/tags', value: '["x"]' },
+    { key: '/calico/v1/policy/profile/db/tags', value: '["db"]' },
+    { key: '/calico/v1/policy/profile/web/labels', value: '{"app":"web","tier":"front"}' },
+    { key: '/calico/v1/config/Two', value: '2' },
+  ];
+  const { graph, invalid, ignored } = createCalcGraph('n1', listing);
+  t.same(invalid.map((i) => i.key), [
+    '/calico/v1/host/n1/workload/k8s/bad/endpoint/eth0',
+    '/calico/v1/policy/profile/web/tags',
+  ]);
+  t.same(ignored, ['/calico/v1/config/One', '/calico/v1/policy/profile/%zz/tags', '/calico/v1/config/Two']);
+  const s = graph.snapshot();
+  t.same(s.endpoints.get('cali22')!.ingressPolicies, ['p'], 'b inherits the tag db from its second profile');
+  t.same(s.endpoints.get('cali1')!.ingressPolicies, [], 'a has no profile with the tag db');
+  const sets = [...s.ipSets.values()];
+  t.equal(sets.length, 1);
+  t.same([...sets[0]!.v4].sort(), ['198.18.0.5/32', '198.18.0.6/32'], 'both endpoints inherit app=web');
+  t.end();
+});
+
+t.test('an interface name clash resolves as in the full computation, whatever the names', (t) => {
+  // Names that order differently once separators or escapes follow them.
+  const names: [string, string, string][] = [
+    ['k8s', 'a', 'eth0'], ['k8s', 'a-b', 'eth0'], ['k8s', 'a%2fb', 'eth0'], ['k8s', 'a.b', 'eth0'], ['k8s', 'a0', 'eth0'],
+    ['k8s', 'a', 'eth'], ['k8s', 'a', 'eth0-x'], ['k', 'zz', 'e'], ['k8s-x', 'a', 'e'], ['k8s', 'a%25', 'e'],
+  ];
+  const value = JSON.stringify({ state: 'active', name: 'cali1', profile_ids: [], ipv4_nets: [], ipv6_nets: [], labels: {} });
+  const pairs = names.map(([o, w, e]) => ({ key: `/calico/v1/host/n1/workload/${o}/${w}/endpoint/${e}`, value }));
+  // Every subset of two or more, in listing order and reversed.
+  for (let mask = 1; mask < 1 << names.length; mask++) {
+    const subset = pairs.filter((_, i) => mask & (1 << i));
+    if (subset.length < 2) continue;
+    for (const listing of [subset, [...subset].reverse()]) {
+      const want = desiredStateFromKVs('n1', listing).state.endpoints.get('cali1')!.id;
+      const got = createCalcGraph('n1', listing).graph.snapshot().endpoints.get('cali1')!.id;
+      if (got !== want) {
+        t.equal(got, want, `clash among ${listing.map((p) => p.key).join(', ')}`);
+        return t.end();
+      }
+    }
+  }
+  t.pass('the same endpoint wins in every subset');
   t.end();
 });

@@ -59,7 +59,8 @@ export function ipSetMembers(cidrs: Iterable<string>, ipVersion: 4 | 6, field: s
 /**
  * What the last compile of one family of one IpSetMembers object produced, kept so that the
  * next compile redoes only what changed: at M there are ~50,000 members in ~500 sets, and a
- * datastore change typically moves one address in one set.
+ * datastore change typically moves one address in one set. It holds strings only (no parsed
+ * form per member): at L that is ~400,000 members, and the sorted list itself is the index.
  */
 interface SpecMemo {
   id: string;
@@ -70,15 +71,30 @@ interface SpecMemo {
   spec: IpSetSpec;
   /** Each source text of the live set as its formatted member. */
   sources: Map<string, string>;
-  /** Each formatted member: its parsed form (the sort key) and how many source texts print as it. */
-  members: Map<string, { cidr: Cidr; sources: number }>;
+  /** Formatted members that more than one source text prints as (e.g. "198.18.0.1" and "198.18.0.1/32"): the extra count. */
+  shared: Map<string, number>;
 }
 
 const specMemos = new WeakMap<IpSetMembers, { 4?: SpecMemo; 6?: SpecMemo }>();
 
 const emptyMemo = (id: string, minMaxElem: number): SpecMemo => ({
-  id, minMaxElem, revision: undefined, spec: undefined as unknown as IpSetSpec, sources: new Map(), members: new Map(),
+  id, minMaxElem, revision: undefined, spec: undefined as unknown as IpSetSpec, sources: new Map(), shared: new Map(),
 });
+
+/** Index of `member` in the sorted `list`, or -(insertion point) - 1 when absent. */
+function search(list: readonly string[], member: Cidr): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    // The list holds members this module formatted, so they parse.
+    const d = compareCidrs(parseCidr(list[mid]!, { allowBareAddress: true })!, member);
+    if (d === 0) return mid;
+    if (d < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
 
 /**
  * Brings `memo` in line with `live` and returns the sorted member list, changing only the
@@ -99,40 +115,40 @@ function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 |
   for (const text of removed) {
     const member = memo.sources.get(text)!;
     memo.sources.delete(text);
-    const entry = memo.members.get(member)!;
-    if (--entry.sources === 0) {
-      memo.members.delete(member);
-      gone.add(member);
-    }
+    const extra = memo.shared.get(member);
+    if (extra === undefined) gone.add(member);
+    else if (extra > 1) memo.shared.set(member, extra - 1);
+    else memo.shared.delete(member);
   }
-  const fresh: { cidr: Cidr; text: string }[] = [];
+  const fresh = new Map<string, Cidr>();
   for (const [text, cidr] of added) {
     const member = formatMember(cidr);
     memo.sources.set(text, member);
-    const entry = memo.members.get(member);
-    if (entry) entry.sources++;
-    else if (gone.delete(member)) memo.members.set(member, { cidr, sources: 1 }); // left and came back
-    else {
-      memo.members.set(member, { cidr, sources: 1 });
-      fresh.push({ cidr, text: member });
-    }
+    if (gone.delete(member)) continue; // left and came back
+    if (fresh.has(member) || search(old, cidr) >= 0) memo.shared.set(member, (memo.shared.get(member) ?? 0) + 1);
+    else fresh.set(member, cidr);
   }
-  if (fresh.length === 0 && gone.size === 0) return old;
+  if (fresh.size === 0 && gone.size === 0) return old;
 
-  // Merge the sorted old list (minus what went) with the sorted new members: a new array, as
-  // the old one belongs to an IpSetSpec the dataplane may still hold.
-  fresh.sort((a, b) => compareCidrs(a.cidr, b.cidr));
+  // A new array: the old one belongs to an IpSetSpec the dataplane may still hold.
+  const kept = gone.size === 0 ? old : old.filter((m) => !gone.has(m));
+  if (fresh.size === 0) return kept;
+  if (fresh.size * 16 > kept.length) {
+    // Many new members (a first build, a big selector change): one sort of everything.
+    const all = [...fresh];
+    for (const m of kept) all.push([m, parseCidr(m, { allowBareAddress: true })!]);
+    return all.sort((a, b) => compareCidrs(a[1], b[1])).map(([m]) => m);
+  }
+  // Few new members into a long list: find each one's place by binary search.
+  const inserts = [...fresh].map(([member, cidr]) => ({ member, at: -search(kept, cidr) - 1 }));
+  inserts.sort((a, b) => a.at - b.at || compareCidrs(fresh.get(a.member)!, fresh.get(b.member)!));
   const out: string[] = [];
-  let f = 0;
-  for (const member of old) {
-    if (gone.has(member)) continue;
-    if (f < fresh.length) {
-      const cidr = memo.members.get(member)!.cidr;
-      while (f < fresh.length && compareCidrs(fresh[f]!.cidr, cidr) < 0) out.push(fresh[f++]!.text);
-    }
+  let from = 0;
+  for (const { member, at } of inserts) {
+    for (; from < at; from++) out.push(kept[from]!);
     out.push(member);
   }
-  while (f < fresh.length) out.push(fresh[f++]!.text);
+  for (; from < kept.length; from++) out.push(kept[from]!);
   return out;
 }
 

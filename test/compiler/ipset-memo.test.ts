@@ -66,6 +66,32 @@ t.test('random changes: always what a fresh computation gives', async (t) => {
   t.pass('300 steps agree');
 });
 
+t.test('small changes to a large set (members placed by binary search) agree with a fresh computation', async (t) => {
+  let seed = 11;
+  const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  // 1,000 hosts plus the networks and two-spellings cases, so a change is far below 1/16 of the set.
+  const pool = [
+    ...Array.from({ length: 1200 }, (_, i) => `198.${18 + (i % 2)}.${(i * 7) % 256}.${(i * 37) % 254 + 1}/32`),
+    '198.18.0.0/24', '198.18.0.0/16', '198.19.128.0/17', '198.18.0.1', '198.18.0.1/32', '198.19.0.0/15',
+  ];
+  const live = liveSet(pool.slice(0, 1000));
+  ipSetSpec('s:large', live, 4, config);
+  for (let step = 0; step < 200; step++) {
+    for (let k = rand(3); k >= 0; k--) {
+      const m = pool[rand(pool.length)]!;
+      if (live.v4.has(m)) live.v4.delete(m); else live.v4.add(m);
+    }
+    live.revision!++;
+    const want = ipSetMembers(live.v4, 4, 'x');
+    const got = ipSetSpec('s:large', live, 4, config).members;
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      t.fail(`step ${step}: ${got.length} members, want ${want.length}`);
+      return;
+    }
+  }
+  t.pass('200 steps agree');
+});
+
 t.test('a set without a revision is always rechecked', async (t) => {
   const live = liveSet(['198.18.0.2/32'], [], false);
   const a = ipSetSpec('s:norev', live, 4, config);

@@ -124,6 +124,9 @@ export class TestNetwork {
     const w = this.workload(name);
     await this.agents.get(w.ns)?.stop();
     this.agents.delete(w.ns);
+    // Deleting the veth ourselves makes its removal synchronous: the kernel tears down a deleted
+    // namespace's devices later, from a work queue, so the host end could outlive `netns del`.
+    await ip(['-n', this.hostNs, 'link', 'del', w.iface]);
     await ip(['netns', 'del', w.ns]);
     this.namespaces.delete(w.ns);
     this.workloads.delete(name);

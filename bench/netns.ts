@@ -48,7 +48,11 @@ export async function nsExec(ns: string, command: string, args: string[], input?
       if (err) reject(new Error(`${command} ${args.join(' ')} in ${ns}: ${String(stderr || err.message).trim().slice(0, 500)}`));
       else resolve();
     });
-    child.stdin!.end(input ?? '');
+    // A command that exits without reading its input (`true`, `ipset restore -file`) closes the
+    // pipe: the exit status is what counts, so a failed write is not an error of its own.
+    child.stdin!.on('error', () => undefined);
+    if (input === undefined) child.stdin!.end();
+    else child.stdin!.end(input);
   });
   return performance.now() - start;
 }

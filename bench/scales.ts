@@ -23,8 +23,8 @@ export interface ScaleSpec {
 
 export const SCALES: Readonly<Record<ScaleName, ScaleSpec>> = {
   S: { name: 'S', localEndpoints: 100, totalEndpoints: 1_000, policies: 100, distinctSelectors: 200, namespaces: 10, appsPerNamespace: 10, incrementalRepeats: 60, coldStartRepeats: 5 },
-  M: { name: 'M', localEndpoints: 500, totalEndpoints: 10_000, policies: 1_000, distinctSelectors: 2_000, namespaces: 40, appsPerNamespace: 25, incrementalRepeats: 60, coldStartRepeats: 3 },
-  L: { name: 'L', localEndpoints: 1_000, totalEndpoints: 50_000, policies: 5_000, distinctSelectors: 10_000, namespaces: 100, appsPerNamespace: 50, incrementalRepeats: 40, coldStartRepeats: 3 },
+  M: { name: 'M', localEndpoints: 500, totalEndpoints: 10_000, policies: 1_000, distinctSelectors: 2_000, namespaces: 40, appsPerNamespace: 25, incrementalRepeats: 60, coldStartRepeats: 7 },
+  L: { name: 'L', localEndpoints: 1_000, totalEndpoints: 50_000, policies: 5_000, distinctSelectors: 10_000, namespaces: 100, appsPerNamespace: 50, incrementalRepeats: 40, coldStartRepeats: 5 },
 };
 
 export function parseScale(text: string): ScaleName {

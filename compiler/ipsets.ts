@@ -6,7 +6,7 @@
 // config.ipSetMinMaxElem (default 1048576, Felix's MaxIPSetSize); a set with
 // more than half that many members gets twice its member count rounded up to
 // a power of two, so growth changes it only on doubling.
-import { formatIpAddress, parseCidr, type Cidr } from '../src/model/net.js';
+import { canonicalIpv4HostValue, formatIpAddress, parseCidr, type Cidr } from '../src/model/net.js';
 import type { IpSetMembers } from './desired-state.js';
 import type { IpSetSpec } from './ruleset.js';
 import type { CompilerConfig } from './config.js';
@@ -69,8 +69,13 @@ interface SpecMemo {
   revision: number | undefined;
   /** Returned again, the very same object, while the members stay the same (see ruleset.ts). */
   spec: IpSetSpec;
-  /** Each source text of the live set as its formatted member. */
-  sources: Map<string, string>;
+  /** Each source text of the live set as its formatted member (built when the set first changes). */
+  sources: Map<string, string> | undefined;
+  /**
+   * The first build's source texts and their members, by index, until the set first changes:
+   * most sets never do, and a map of every member of every set costs a cold start ~10%.
+   */
+  firstBuild: { texts: string[]; members: string[] } | undefined;
   /** Formatted members that more than one source text prints as (e.g. "198.18.0.1" and "198.18.0.1/32"): the extra count. */
   shared: Map<string, number>;
 }
@@ -78,22 +83,76 @@ interface SpecMemo {
 const specMemos = new WeakMap<IpSetMembers, { 4?: SpecMemo; 6?: SpecMemo }>();
 
 const emptyMemo = (id: string, minMaxElem: number): SpecMemo => ({
-  id, minMaxElem, revision: undefined, spec: undefined as unknown as IpSetSpec, sources: new Map(), shared: new Map(),
+  id, minMaxElem, revision: undefined, spec: undefined as unknown as IpSetSpec, sources: undefined, firstBuild: undefined, shared: new Map(),
 });
 
+/**
+ * A member placed for sorting: its text as ipset prints it, and its position. IPv4 members
+ * sort by one number (address, then prefix length, the order compareCidrs gives); IPv6 members
+ * keep their parsed CIDR.
+ */
+interface Placed {
+  member: string;
+  v4Key: number;
+  v6: Cidr | undefined;
+}
+
+const comparePlaced = (a: Placed, b: Placed): number => (a.v6 && b.v6 ? compareCidrs(a.v6, b.v6) : a.v4Key - b.v4Key);
+
+/**
+ * One source text parsed and checked (a CompileError when it is not a member of this family),
+ * placed for sorting. A canonical IPv4 host, nearly every member, is read without allocating.
+ */
+function place(text: string, ipVersion: 4 | 6, field: string): Placed {
+  if (ipVersion === 4) {
+    const host = canonicalIpv4HostValue(text);
+    if (host >= 0) return { member: text.endsWith('/32') ? text.slice(0, -3) : text, v4Key: host * 64 + 32, v6: undefined };
+  }
+  const c = parseMember(text, ipVersion, field);
+  const member = formatMember(c);
+  if (ipVersion === 6) return { member, v4Key: 0, v6: c };
+  const b = c.bytes;
+  return { member, v4Key: (b[0]! * 16777216 + b[1]! * 65536 + b[2]! * 256 + b[3]!) * 64 + c.prefixLength, v6: undefined };
+}
+
 /** Index of `member` in the sorted `list`, or -(insertion point) - 1 when absent. */
-function search(list: readonly string[], member: Cidr): number {
+function search(list: readonly string[], member: Placed, ipVersion: 4 | 6): number {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     // The list holds members this module formatted, so they parse.
-    const d = compareCidrs(parseCidr(list[mid]!, { allowBareAddress: true })!, member);
+    const d = comparePlaced(place(list[mid]!, ipVersion, ''), member);
     if (d === 0) return mid;
     if (d < 0) lo = mid + 1;
     else hi = mid - 1;
   }
   return -lo - 1;
+}
+
+/** The memo's map of source texts to members, built from the first build's lists on first use. */
+function memoSources(memo: SpecMemo): Map<string, string> {
+  if (memo.sources === undefined) {
+    memo.sources = new Map();
+    const first = memo.firstBuild;
+    if (first) for (let i = 0; i < first.texts.length; i++) memo.sources.set(first.texts[i]!, first.members[i]!);
+    memo.firstBuild = undefined;
+  }
+  return memo.sources;
+}
+
+/** updateMembers for an empty memo: one pass and one sort, without the bookkeeping of a change. */
+function firstMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 | 6, field: string): string[] {
+  const texts = [...live];
+  const placed = texts.map((text) => place(text, ipVersion, field));
+  memo.firstBuild = { texts, members: placed.map((p) => p.member) };
+  placed.sort(comparePlaced);
+  const out: string[] = [];
+  for (const { member } of placed) {
+    if (out[out.length - 1] === member) memo.shared.set(member, (memo.shared.get(member) ?? 0) + 1);
+    else out.push(member);
+  }
+  return out;
 }
 
 /**
@@ -102,31 +161,36 @@ function search(list: readonly string[], member: Cidr): number {
  * checked before the memo is touched, so a bad member throws and leaves it as it was.
  */
 function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 | 6, field: string): string[] {
-  const added = new Map<string, Cidr>();
-  for (const text of live) if (!memo.sources.has(text)) added.set(text, parseMember(text, ipVersion, field));
+  if (!memo.spec) return firstMembers(memo, live, ipVersion, field);
+  const sources = memoSources(memo);
+  const added = new Map<string, Placed>();
+  for (const text of live) if (!sources.has(text)) added.set(text, place(text, ipVersion, field));
   const removed: string[] = [];
-  if (memo.sources.size + added.size !== live.size) {
-    for (const text of memo.sources.keys()) if (!live.has(text)) removed.push(text);
+  if (sources.size + added.size !== live.size) {
+    for (const text of sources.keys()) if (!live.has(text)) removed.push(text);
   }
   const old = memo.spec?.members ?? [];
   if (added.size === 0 && removed.length === 0) return old;
 
   const gone = new Set<string>();
   for (const text of removed) {
-    const member = memo.sources.get(text)!;
-    memo.sources.delete(text);
+    const member = sources.get(text)!;
+    sources.delete(text);
     const extra = memo.shared.get(member);
     if (extra === undefined) gone.add(member);
     else if (extra > 1) memo.shared.set(member, extra - 1);
     else memo.shared.delete(member);
   }
-  const fresh = new Map<string, Cidr>();
-  for (const [text, cidr] of added) {
-    const member = formatMember(cidr);
-    memo.sources.set(text, member);
+  const fresh = new Map<string, Placed>();
+  for (const [text, placed] of added) {
+    const { member } = placed;
+    sources.set(text, member);
     if (gone.delete(member)) continue; // left and came back
-    if (fresh.has(member) || search(old, cidr) >= 0) memo.shared.set(member, (memo.shared.get(member) ?? 0) + 1);
-    else fresh.set(member, cidr);
+    if (fresh.has(member) || (old.length > 0 && search(old, placed, ipVersion) >= 0)) {
+      memo.shared.set(member, (memo.shared.get(member) ?? 0) + 1);
+    } else {
+      fresh.set(member, placed);
+    }
   }
   if (fresh.size === 0 && gone.size === 0) return old;
 
@@ -135,18 +199,18 @@ function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 |
   if (fresh.size === 0) return kept;
   if (fresh.size * 16 > kept.length) {
     // Many new members (a first build, a big selector change): one sort of everything.
-    const all = [...fresh];
-    for (const m of kept) all.push([m, parseCidr(m, { allowBareAddress: true })!]);
-    return all.sort((a, b) => compareCidrs(a[1], b[1])).map(([m]) => m);
+    const all = [...fresh.values()];
+    for (const m of kept) all.push(place(m, ipVersion, ''));
+    return all.sort(comparePlaced).map((p) => p.member);
   }
   // Few new members into a long list: find each one's place by binary search.
-  const inserts = [...fresh].map(([member, cidr]) => ({ member, at: -search(kept, cidr) - 1 }));
-  inserts.sort((a, b) => a.at - b.at || compareCidrs(fresh.get(a.member)!, fresh.get(b.member)!));
+  const inserts = [...fresh.values()].map((p) => ({ p, at: -search(kept, p, ipVersion) - 1 }));
+  inserts.sort((a, b) => a.at - b.at || comparePlaced(a.p, b.p));
   const out: string[] = [];
   let from = 0;
-  for (const { member, at } of inserts) {
+  for (const { p, at } of inserts) {
     for (; from < at; from++) out.push(kept[from]!);
-    out.push(member);
+    out.push(p.member);
   }
   for (; from < kept.length; from++) out.push(kept[from]!);
   return out;

@@ -51,11 +51,25 @@ export function renderChain(chain: Chain): RenderedChain {
   let prev = sha224(Buffer.from(name, 'utf8'));
   const rules: RenderedRule[] = chain.rules.map((r) => {
     const body = ruleBody(r);
-    prev = sha224(Buffer.concat([prev, Buffer.from(`-A ${name} ${body}`, 'utf8')]));
+    const text = `-A ${name} ${body}`;
+    // The previous digest then the rule's text, in one buffer: no concat per rule.
+    const input = hashInput(SHA224_BYTES + Buffer.byteLength(text, 'utf8'));
+    prev.copy(input, 0);
+    input.write(text, SHA224_BYTES, 'utf8');
+    prev = sha224(input);
     const hash = prev.toString('base64url').slice(0, HASH_LENGTH);
     return { hash, spec: `${hashComment(hash)} ${body}` };
   });
   return { name, rules };
+}
+
+const SHA224_BYTES = 28;
+let scratch = Buffer.allocUnsafe(4096);
+
+/** A view of `length` bytes of a buffer reused for every rule's hash input (grown on demand). */
+function hashInput(length: number): Buffer {
+  if (scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, scratch.length * 2));
+  return scratch.subarray(0, length);
 }
 
 /** sha224 digest; crypto.hash (Node >= 20.12) skips a Hash object per rule. */

@@ -80,8 +80,9 @@ export function parseDatastoreKey(key: string): DatastoreKey | undefined {
   } else if (raw.includes('')) {
     return undefined; // an empty segment names nothing
   }
-  const [a, b, c, d, e, f, g] = segs;
+  // Indexed reads rather than array destructuring, which runs the iterator protocol.
   const n = segs.length;
+  const a = segs[0], b = segs[1], c = segs[2], d = segs[3], e = segs[4], f = segs[5], g = segs[6];
   if (a === 'policy' && b === 'profile' && n === 4 && isValidResourceName(c!)) {
     if (d === 'rules') return { kind: 'profileRules', profile: c! };
     if (d === 'tags') return { kind: 'profileTags', profile: c! };

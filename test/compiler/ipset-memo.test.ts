@@ -26,6 +26,21 @@ t.test('same object, same revision: the very same IpSetSpec', async (t) => {
   t.equal(v6.family, 'inet6');
 });
 
+t.test('a first build of mixed members (networks, IPv6, two spellings of one host) agrees with a fresh computation', async (t) => {
+  const v4 = ['198.18.0.9/32', '198.18.0.0/24', '198.18.0.1', '198.18.0.1/32', '10.1.2.3/8', '198.19.128.0/17', '198.18.0.10/32', '0.0.0.1'];
+  const v6 = ['fd00::2/128', 'fd00::/64', 'fd00::1', 'FD00::1/128', 'fd00:0::3/128'];
+  const live = liveSet(v4, v6);
+  t.same(ipSetSpec('s:mixed', live, 4, config).members, ipSetMembers(v4, 4, 'x'));
+  t.same(ipSetSpec('s:mixed', live, 6, config).members, ipSetMembers(v6, 6, 'x'));
+  live.v4.delete('198.18.0.1');
+  live.revision!++;
+  t.ok(ipSetSpec('s:mixed', live, 4, config).members.includes('198.18.0.1'), 'one spelling left: still a member');
+  live.v4.delete('198.18.0.1/32');
+  live.revision!++;
+  t.notOk(ipSetSpec('s:mixed', live, 4, config).members.includes('198.18.0.1'), 'both spellings gone: no longer a member');
+  t.throws(() => ipSetSpec('s:bad', liveSet(['198.18.0.1/32', '198.18.0.01/32']), 4, config), CompileError, 'a bad member throws');
+});
+
 t.test('a changed set after a memo hit has the right members', async (t) => {
   const live = liveSet(['198.18.0.2/32', '198.18.0.9/32']);
   const before = ipSetSpec('s:web', live, 4, config);

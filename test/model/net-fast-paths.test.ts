@@ -3,7 +3,7 @@
 // "this text is already canonical", never accept or spell something the general path would not.
 import t from 'tap';
 import {
-  canonicalCidr, canonicalMac, formatCidr, formatIpAddress, isCanonicalIpv4HostNetwork, parseCidr, parseIpAddress,
+  canonicalCidr, canonicalIpv4HostValue, canonicalMac, formatCidr, formatIpAddress, isCanonicalIpv4HostNetwork, parseCidr, parseIpAddress,
 } from '../../src/model/net.js';
 import { checkHostNetwork, checkLabels, checkMac, checkOwnedLabels } from '../../src/model/validation.js';
 import { ValidationError } from '../../src/model/errors.js';
@@ -23,6 +23,19 @@ t.test('isCanonicalIpv4HostNetwork holds exactly when the text is a canonical IP
     const c = parseCidr(text);
     const general = c !== undefined && c.version === 4 && c.prefixLength === 32 && formatCidr(c) === text;
     t.equal(isCanonicalIpv4HostNetwork(text), general, JSON.stringify(text));
+  }
+  t.end();
+});
+
+t.test('canonicalIpv4HostValue reads exactly the canonical IPv4 hosts, bare or /32', (t) => {
+  const bare = TRICKY_V4.filter((x) => x.endsWith('/32')).map((x) => x.slice(0, -3));
+  for (const text of [...TRICKY_V4, ...bare, '1.2.3.4/32/', '1.2.3.4/23', '1.2.3.4/3 ']) {
+    const c = parseCidr(text, { allowBareAddress: true });
+    const general = c !== undefined && c.version === 4 && c.prefixLength === 32 &&
+      (formatCidr(c) === text || formatIpAddress(c) === text);
+    const got = canonicalIpv4HostValue(text);
+    t.equal(got >= 0, general, JSON.stringify(text));
+    if (general) t.equal(got, ((c.bytes[0]! << 24) | (c.bytes[1]! << 16) | (c.bytes[2]! << 8) | c.bytes[3]!) >>> 0, `${JSON.stringify(text)} value`);
   }
   t.end();
 });

@@ -54,11 +54,13 @@ export class EtcdServer {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.pid !== undefined) {
+    // A child that ended by a signal has a signalCode and no exitCode.
+    const running = (): boolean => this.child.exitCode === null && this.child.signalCode === null;
+    if (running() && this.child.pid !== undefined) {
       const exited = new Promise((r) => this.child.once('exit', r));
       process.kill(this.child.pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (this.child.exitCode === null) process.kill(this.child.pid, 'SIGKILL');
+      if (running()) process.kill(this.child.pid, 'SIGKILL');
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

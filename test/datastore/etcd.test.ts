@@ -72,6 +72,36 @@ if (unavailable) {
     t.same(fresh.events.map((e) => [e.type, e.key]), [['delete', '/outage/a']]);
   });
 
+  t.test('a listing in growing pages returns every key once, in order, at one revision', async (t) => {
+    // Pages start at 7 keys and grow (7, 28, 112, ...): the listing crosses many page ends.
+    const s = await openEtcdStore(etcd.endpoints, { pageSize: 7, maxPageSize: 500 });
+    t.teardown(() => s.close());
+    const keys = Array.from({ length: 2500 }, (_, i) => `/paged/${String(i).padStart(5, '0')}`);
+    let last = 0;
+    for (let i = 0; i < keys.length; i += 100) {
+      last = await s.txn(keys.slice(i, i + 100).map((key, j) => ({ op: 'put' as const, key, value: 'v'.repeat((i + j) % 300) })));
+    }
+    await s.put('/pagez', 'outside the prefix');
+    const list = await s.list('/paged/');
+    t.equal(list.items.length, keys.length, 'every key');
+    t.same(list.items.map((i) => i.key), keys, 'once each, in key order');
+    t.ok(list.items.every((item, i) => item.value.length === i % 300), 'each with its own value');
+    t.ok(list.revision > last, `one revision for the whole listing (${list.revision})`);
+  });
+
+  t.test('a page larger than the gRPC receive limit is asked for again in fewer keys', async (t) => {
+    const s = await openEtcdStore(etcd.endpoints, { pageSize: 100, maxReceiveBytes: 64 * 1024 });
+    t.teardown(() => s.close());
+    const keys = Array.from({ length: 120 }, (_, i) => `/big/${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < keys.length; i += 40) {
+      await s.txn(keys.slice(i, i + 40).map((key) => ({ op: 'put' as const, key, value: 'x'.repeat(2048) })));
+    }
+    const list = await s.list('/big/');
+    t.same(list.items.map((i) => i.key), keys, '120 values of 2 KiB through a 64 KiB limit');
+    await s.put('/huge/one', 'x'.repeat(100 * 1024));
+    await t.rejects(s.list('/huge/'), /larger than max/, 'one value above the limit fails the listing, naming the cause');
+  });
+
   t.test('close() releases everything: a process that used a watch exits on its own', async (t) => {
     const fromSource = import.meta.url.endsWith('.ts');
     const script = fromSource ? join(repoRoot(), 'test', 'datastore', 'etcd-child.ts') : join(repoRoot(), 'dist', 'test', 'datastore', 'etcd-child.js');

@@ -3,7 +3,7 @@
 // expectModRevision become transaction compares, a watch is one gRPC stream
 // that ends (and reports) on compaction or connection loss instead of silently
 // reconnecting; the caller re-lists and re-watches.
-import { Etcd3, type IOptions, type IRequestOp, type ICompare, type IKeyValue, type IResponseOp } from 'etcd3';
+import { Etcd3, GRPCResourceExhastedError, type IOptions, type IRequestOp, type ICompare, type IKeyValue, type IResponseOp } from 'etcd3';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type KVList, type KVPair, type KVStore, type PutMode, type TxnOp, type Watch, type WatchHandlers } from '../kv.js';
 import { checkDeleteArgs, checkPutArgs, checkTxnOps } from '../embedded/ops.js';
 import { parseEndpoints } from './endpoints.js';
@@ -13,9 +13,16 @@ import { prefixEnd } from './keys.js';
 export interface EtcdStoreOptions {
   /** Deadline for each unary request (default 10 s); watches have none. */
   requestTimeoutMs?: number;
-  /** Keys read per request when listing (default 500). */
+  /** Keys asked for by the first request of a listing (default 500); later pages grow. */
   pageSize?: number;
+  /** Most keys asked for by one request of a listing (default 20,000). */
+  maxPageSize?: number;
+  /** Largest gRPC message accepted from etcd (default 64 MiB; gRPC's own default is 4 MiB). */
+  maxReceiveBytes?: number;
 }
+
+/** A listing's pages grow while the last one held less than a quarter of this. */
+const PAGE_BYTES = 4 * 1024 * 1024;
 
 type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
 
@@ -40,12 +47,14 @@ function toPair(kv: IKeyValue): KVPair {
 export class EtcdStore implements KVStore {
   private readonly client: Etcd3;
   private readonly pageSize: number;
+  private readonly maxPageSize: number;
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
 
   constructor(readonly endpoints: string[], options: EtcdStoreOptions = {}) {
     const timeout = options.requestTimeoutMs ?? 10_000;
     this.pageSize = options.pageSize ?? 500;
+    this.maxPageSize = Math.max(this.pageSize, options.maxPageSize ?? 20_000);
     this.client = new Etcd3({
       hosts: endpoints,
       dialTimeout: timeout,
@@ -55,6 +64,7 @@ export class EtcdStore implements KVStore {
         // Notice a silently dead connection; etcd accepts pings every 5 s or slower.
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.max_receive_message_length': options.maxReceiveBytes ?? 64 * 1024 * 1024,
       },
     });
   }
@@ -72,12 +82,30 @@ export class EtcdStore implements KVStore {
     let from = Buffer.from(prefix === '' ? '\0' : prefix);
     let revision: string | undefined;
     // Page through a consistent view (one revision) so large stores fit gRPC's message limit.
+    // etcd 3.4 walks every key left in the range for each page, so small pages cost time
+    // quadratic in the store's size (55,000 keys: 6.4 s in pages of 500, 1 s in pages of 5,000).
+    // Pages therefore grow while they stay small in bytes, and shrink when one is too large.
+    let limit = this.pageSize;
+    let ceiling = this.maxPageSize;
     for (;;) {
-      const res = await this.client.kv.range({ key: from, range_end: end, limit: this.pageSize, revision, sort_order: 'Ascend', sort_target: 'Key' });
+      let res: Awaited<ReturnType<typeof this.client.kv.range>>;
+      try {
+        res = await this.client.kv.range({ key: from, range_end: end, limit, revision, sort_order: 'Ascend', sort_target: 'Key' });
+      } catch (err) {
+        if (!(err instanceof GRPCResourceExhastedError) || limit === 1) throw err;
+        ceiling = Math.max(1, limit >> 2);
+        limit = ceiling;
+        continue;
+      }
       revision ??= res.header.revision;
-      for (const kv of res.kvs) items.push(toPair(kv));
+      let bytes = 0;
+      for (const kv of res.kvs) {
+        items.push(toPair(kv));
+        bytes += kv.key.length + kv.value.length;
+      }
       if (!res.more || res.kvs.length === 0) break;
       from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+      if (bytes * 4 < PAGE_BYTES) limit = Math.min(limit * 4, ceiling);
     }
     return { items, revision: Number(revision) };
   }

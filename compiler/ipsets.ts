@@ -169,7 +169,7 @@ function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 |
   if (sources.size + added.size !== live.size) {
     for (const text of sources.keys()) if (!live.has(text)) removed.push(text);
   }
-  const old = memo.spec?.members ?? [];
+  const old = memo.spec.members;
   if (added.size === 0 && removed.length === 0) return old;
 
   const gone = new Set<string>();
@@ -198,7 +198,7 @@ function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 |
   const kept = gone.size === 0 ? old : old.filter((m) => !gone.has(m));
   if (fresh.size === 0) return kept;
   if (fresh.size * 16 > kept.length) {
-    // Many new members (a first build, a big selector change): one sort of everything.
+    // Many new members (a big selector change, say): one sort of everything.
     const all = [...fresh.values()];
     for (const m of kept) all.push(place(m, ipVersion, ''));
     return all.sort(comparePlaced).map((p) => p.member);

@@ -173,11 +173,7 @@ export function formatCidr(c: Cidr): string {
  * without allocating.
  */
 export function isCanonicalIpv4HostNetwork(text: string): boolean {
-  const n = text.length;
-  return (
-    n > 3 && text.charCodeAt(n - 3) === 0x2f /* / */ && text.charCodeAt(n - 2) === 0x33 /* 3 */ &&
-    text.charCodeAt(n - 1) === 0x32 /* 2 */ && scanIpv4(text, 0, n - 3) >= 0
-  );
+  return text.endsWith('/32') && canonicalIpv4HostValue(text) >= 0;
 }
 
 /**

@@ -43,7 +43,10 @@ function parseMember(text: string, ipVersion: 4 | 6, field: string): Cidr {
   return c;
 }
 
-/** The members of one family, parsed, de-duplicated, sorted and formatted. */
+/**
+ * The members of one family, parsed, de-duplicated, sorted and formatted, by the general parser
+ * alone: the reference the memoised ipSetSpec (with its IPv4 fast path) is tested against.
+ */
 export function ipSetMembers(cidrs: Iterable<string>, ipVersion: 4 | 6, field: string): string[] {
   const parsed: Cidr[] = [];
   for (const text of cidrs) parsed.push(parseMember(text, ipVersion, field));
@@ -186,7 +189,7 @@ function updateMembers(memo: SpecMemo, live: ReadonlySet<string>, ipVersion: 4 |
     const { member } = placed;
     sources.set(text, member);
     if (gone.delete(member)) continue; // left and came back
-    if (fresh.has(member) || (old.length > 0 && search(old, placed, ipVersion) >= 0)) {
+    if (fresh.has(member) || search(old, placed, ipVersion) >= 0) {
       memo.shared.set(member, (memo.shared.get(member) ?? 0) + 1);
     } else {
       fresh.set(member, placed);
